@@ -1,0 +1,2 @@
+// cdk8s-steps public API (filled in by the library modules)
+export {};
