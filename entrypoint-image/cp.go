@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// runCp implements `entrypoint cp SRC DST`: copy SRC to DST through a
+// temporary file in DST's directory and a rename (atomic), mode 0555 so any
+// user can execute the copy. Needs no privilege beyond writing DST's
+// directory.
+func runCp(args []string) int {
+	if len(args) != 2 {
+		fmt.Fprintln(os.Stderr, "entrypoint: cp: usage: entrypoint cp SRC DST")
+		return exitWrapper
+	}
+	if err := copyFile(args[0], args[1]); err != nil {
+		fmt.Fprintf(os.Stderr, "entrypoint: cp: %v\n", err)
+		return exitWrapper
+	}
+	return exitOK
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if st, err := os.Stat(dst); err == nil && st.IsDir() {
+		dst = filepath.Join(dst, filepath.Base(src))
+	}
+	dir, base := splitDir(dst)
+	tmp := tempName(dir, base)
+	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o700)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, in)
+	if err == nil {
+		err = out.Chmod(0o555) // not subject to the umask
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, dst)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// splitDir splits path into its directory ("." if none) and base name.
+func splitDir(path string) (string, string) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	return dir, base
+}
