@@ -416,7 +416,7 @@ async function runPlan(plan: PlayPlan, runId: string, options: RunPodOptions): P
       containers.push(await collect(c, ctrName(c), plan.initContainers.includes(c), volumes));
     }
     if (timedOut) {
-      throw new Error(`pod ${plan.podName} did not finish within ${timeoutMs} ms (podman wait: ${waited.stderr.trim() || waited.code}):\n${describe(containers)}`);
+      throw new Error(`pod ${plan.podName} did not finish within ${timeoutMs} ms (podman wait: ${waited.stderr.trim() || waited.code}):\n${describeContainers(containers)}`);
     }
     const podState = await podman(['pod', 'inspect', '--format', '{{.State}}', plan.podName], { allowFailure: true });
     // podman removes an init container once it ran (state `missing` here): it cannot be inspected,
@@ -487,7 +487,7 @@ async function collect(c: K8sObject, name: string, init: boolean, volumes: Volum
 }
 
 /** One line per container: name, state, exit code, reason, last log line. For error messages. */
-export function describe(containers: readonly ContainerResult[]): string {
+export function describeContainers(containers: readonly ContainerResult[]): string {
   return containers.map((c) => {
     const last = c.logs.trim().split('\n').slice(-3).join(' | ');
     return `  ${c.init ? '(init) ' : ''}${c.name}: ${c.state} exit=${c.exitCode ?? '-'} reason=${c.report?.reason ?? '-'} logs: ${last}`;

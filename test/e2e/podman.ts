@@ -3,7 +3,6 @@
  * the environment podman runs with, an exec helper, podman detection and a cross-process lock.
  */
 import { ChildProcess, execFile, spawn, spawnSync } from 'child_process';
-import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 

@@ -13,7 +13,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { podman, REPO_ROOT, run, WORK_DIR, withLock } from './podman';
+import { podman, podmanEnv, REPO_ROOT, run, WORK_DIR, withLock } from './podman';
 
 export const STEP_IMAGE = 'localhost/cdk8s-steps-e2e-step:dev';
 export const ENTRYPOINT_IMAGE = 'localhost/cdk8s-steps-entrypoint:dev';
@@ -172,7 +172,8 @@ async function buildEntrypointImage(): Promise<boolean> {
     if (prev.inputs === inputs && prev.id === id) return false;
   }
   await run('bash', [script, ...entrypointBuildArgs()], {
-    cwd: ENTRYPOINT_DIR, env: { ...process.env, CONTAINERS_CONF: process.env.CONTAINERS_CONF || path.join(REPO_ROOT, 'podman', 'containers.conf') },
+    cwd: ENTRYPOINT_DIR,
+    env: podmanEnv(),
     timeoutMs: 600_000,
   });
   const newId = await imageId(ENTRYPOINT_IMAGE);
