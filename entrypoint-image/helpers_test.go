@@ -1,0 +1,239 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binPath is the wrapper built once by TestMain; the tests exec it.
+var binPath string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "entrypoint-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	_ = os.Chmod(dir, 0o755) // the cp test runs it as another user
+	binPath = filepath.Join(dir, "entrypoint")
+	cmd := exec.Command(goTool(), "build", "-trimpath", "-o", binPath, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the wrapper: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(2)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func goTool() string {
+	p := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	return "go"
+}
+
+// proc is a running wrapper.
+type proc struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	stdout *syncBuffer
+	stderr *syncBuffer
+	done   chan struct{}
+	code   int
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// start runs the wrapper in dir with args.
+func start(t *testing.T, dir string, args ...string) *proc {
+	t.Helper()
+	return startEnv(t, dir, nil, args...)
+}
+
+func startEnv(t *testing.T, dir string, env []string, args ...string) *proc {
+	t.Helper()
+	p := &proc{t: t, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(binPath, args...)
+	p.cmd.Dir = dir
+	p.cmd.Stdout = p.stdout
+	p.cmd.Stderr = p.stderr
+	if env != nil {
+		p.cmd.Env = env
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start wrapper: %v", err)
+	}
+	go func() {
+		_ = p.cmd.Wait()
+		p.code = p.cmd.ProcessState.ExitCode()
+		if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			p.code = 128 + int(ws.Signal())
+		}
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+// wait waits (generously) for the wrapper to exit and returns its code.
+func (p *proc) wait() int {
+	p.t.Helper()
+	select {
+	case <-p.done:
+		return p.code
+	case <-time.After(20 * time.Second):
+		p.t.Fatalf("wrapper did not exit; stderr: %s", p.stderr.String())
+	}
+	return -1
+}
+
+// running reports whether the wrapper is still running after d.
+func (p *proc) runningAfter(d time.Duration) bool {
+	select {
+	case <-p.done:
+		return false
+	case <-time.After(d):
+		return true
+	}
+}
+
+// run runs the wrapper to completion.
+func run(t *testing.T, dir string, args ...string) (int, *proc) {
+	t.Helper()
+	p := start(t, dir, args...)
+	return p.wait(), p
+}
+
+func readReportFile(t *testing.T, path string) report {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read report: %v", err)
+	}
+	var r report
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatalf("report %s is not JSON: %v: %q", path, err, data)
+	}
+	if r.StartedAt == "" || r.FinishedAt == "" {
+		t.Fatalf("report %s lacks timestamps: %q", path, data)
+	}
+	for _, ts := range []string{r.StartedAt, r.FinishedAt} {
+		if _, err := time.Parse(time.RFC3339Nano, ts); err != nil || !strings.HasSuffix(ts, "Z") || len(ts) != len("2006-01-02T15:04:05.000Z") {
+			t.Fatalf("bad timestamp %q in %s", ts, path)
+		}
+	}
+	return r
+}
+
+func mustExist(t *testing.T, path string) {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("%s should exist: %v", path, err)
+	}
+}
+
+func mustNotExist(t *testing.T, path string) {
+	t.Helper()
+	if _, err := os.Stat(path); err == nil {
+		t.Fatalf("%s should not exist", path)
+	}
+}
+
+// mkdirs creates the named subdirectories of a fresh temp dir.
+func mkdirs(t *testing.T, names ...string) string {
+	t.Helper()
+	root := t.TempDir()
+	for _, n := range names {
+		if err := os.MkdirAll(filepath.Join(root, n), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+// waitFor polls cond (generously) until it holds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// publish writes a completion record the way a step does (temp + rename).
+func publish(t *testing.T, path string, r report) {
+	t.Helper()
+	if r.StartedAt == "" {
+		r.StartedAt = timestamp(time.Now())
+		r.FinishedAt = r.StartedAt
+	}
+	if err := writeAtomic(path, r.encode()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// processGone reports whether pid has exited (gone or a zombie).
+func processGone(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	s := string(data)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
+		return s[i+2] == 'Z' || s[i+2] == 'X'
+	}
+	return false
+}
+
+func readPid(t *testing.T, path string) int {
+	t.Helper()
+	var pid int
+	waitFor(t, path, func() bool {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return false
+		}
+		_, err = fmt.Sscan(string(data), &pid)
+		return err == nil && pid > 0
+	})
+	return pid
+}

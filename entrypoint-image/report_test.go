@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// Readers racing with writeAtomic see either no file or a whole one, never
+// a partial write (large contents make a torn read likely otherwise).
+func TestWriteAtomicConcurrentReaders(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "done")
+	const size = 256 << 10
+	var stop int32
+	var wg sync.WaitGroup
+	var seen int64
+	errs := make(chan string, 8)
+	for r := 0; r < 4; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for atomic.LoadInt32(&stop) == 0 {
+				data, err := os.ReadFile(path)
+				if err != nil {
+					if !os.IsNotExist(err) {
+						errs <- err.Error()
+						return
+					}
+					continue
+				}
+				atomic.AddInt64(&seen, 1)
+				if len(data) != size || bytes.Count(data, data[:1]) != size {
+					errs <- fmt.Sprintf("partial or mixed content: %d bytes", len(data))
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < 200; i++ {
+		if err := writeAtomic(path, bytes.Repeat([]byte{byte('a' + i%26)}, size)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	atomic.StoreInt32(&stop, 1)
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+	if seen == 0 {
+		t.Fatal("readers never saw the file")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("temporary files left behind: %v", entries)
+	}
+}
+
+// The same with real wrapper processes: a reader polling a step's post
+// file only ever sees complete report JSON.
+func TestPostFileNeverPartial(t *testing.T) {
+	root := t.TempDir()
+	const steps = 8
+	var wg sync.WaitGroup
+	for i := 0; i < steps; i++ {
+		dir := filepath.Join(root, fmt.Sprint(i))
+		os.Mkdir(dir, 0o755)
+		wg.Add(1)
+		go func(dir string) {
+			defer wg.Done()
+			post := filepath.Join(dir, "done")
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				data, err := os.ReadFile(post)
+				if err != nil {
+					if time.Now().After(deadline) {
+						t.Errorf("post file never appeared")
+						return
+					}
+					continue
+				}
+				var r report
+				if err := json.Unmarshal(data, &r); err != nil || r.Reason != reasonSucceeded {
+					t.Errorf("partial post file %q", data)
+				}
+				return
+			}
+		}(dir)
+	}
+	var procs []*proc
+	for i := 0; i < steps; i++ {
+		procs = append(procs, start(t, root, "-step_name="+strings.Repeat("s", 60), "-post_file="+fmt.Sprint(i)+"/done", "-entrypoint=true"))
+	}
+	for _, p := range procs {
+		if code := p.wait(); code != 0 {
+			t.Fatalf("exit %d: %s", code, p.stderr.String())
+		}
+	}
+	wg.Wait()
+}
+
+func TestReportEncoding(t *testing.T) {
+	r := report{Step: "b", Reason: reasonSkipped, ExitCode: 120, StartedAt: "2026-11-27T01:02:03.004Z",
+		FinishedAt: "2026-11-27T01:02:03.104Z", Attempts: 0, Message: strings.Repeat("é", 300)}
+	data := r.encode()
+	if bytes.Contains(data, []byte("\n")) || bytes.Contains(data, []byte("\": ")) {
+		t.Fatalf("not compact: %s", data)
+	}
+	var back report
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Message) > maxMessage || !utf8.ValidString(back.Message) {
+		t.Fatalf("message not cut cleanly: %d bytes", len(back.Message))
+	}
+	if len(data) > 4096 {
+		t.Fatalf("report too large: %d bytes", len(data))
+	}
+	want := `{"step":"b","reason":"Succeeded","exitCode":0,"startedAt":"2026-11-27T01:02:03.004Z","finishedAt":"2026-11-27T01:02:03.104Z","attempts":1}`
+	ok := report{Step: "b", Reason: reasonSucceeded, StartedAt: "2026-11-27T01:02:03.004Z", FinishedAt: "2026-11-27T01:02:03.104Z", Attempts: 1}
+	if got := string(ok.encode()); got != want {
+		t.Fatalf("got  %s\nwant %s (docs/contract.md)", got, want)
+	}
+}
