@@ -48,7 +48,7 @@ func goTool() string {
 
 // proc is a running wrapper.
 type proc struct {
-	t      *testing.T
+	t      testing.TB
 	cmd    *exec.Cmd
 	stdout *syncBuffer
 	stderr *syncBuffer
@@ -74,12 +74,12 @@ func (s *syncBuffer) String() string {
 }
 
 // start runs the wrapper in dir with args.
-func start(t *testing.T, dir string, args ...string) *proc {
+func start(t testing.TB, dir string, args ...string) *proc {
 	t.Helper()
 	return startEnv(t, dir, nil, args...)
 }
 
-func startEnv(t *testing.T, dir string, env []string, args ...string) *proc {
+func startEnv(t testing.TB, dir string, env []string, args ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(binPath, args...)
