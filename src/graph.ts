@@ -70,8 +70,9 @@ export class StepGraph {
   }
 
   /**
-   * A cycle of the graph as a path that returns to its start (`['a', 'b', 'a']`), or undefined when
-   * the graph is acyclic. A step that depends on itself is a cycle of one.
+   * A cycle of the graph as a path that returns to its start (`['a', 'b', 'a']`: b depends on a and
+   * a on b), each step a dependency of the next, or undefined when the graph is acyclic. A step
+   * that depends on itself is a cycle of one.
    */
   public findCycle(): string[] | undefined {
     if (alg.isAcyclic(this.graph)) return undefined;
@@ -103,7 +104,7 @@ export class StepGraph {
     if (cycle) {
       const how = cycle.length === 2
         ? `step "${cycle[0]}" depends on itself`
-        : `the steps form a cycle: ${cycle.join(' -> ')}`;
+        : `the steps form a cycle: ${[...cycle].reverse().join(' -> ')} (each step depends on the next)`;
       throw new Error(`Dependency cycle: ${how}. Remove one of these dependencies.`);
     }
   }
