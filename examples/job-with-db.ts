@@ -1,0 +1,63 @@
+/**
+ * A Job whose steps test against a PostgreSQL native sidecar (Kubernetes 1.29 or later): the
+ * database starts before the steps, serves them all, and does not hold up the Job's completion.
+ */
+import { Chart, Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-33';
+import { Construct } from 'constructs';
+import { StepJob } from '../src'; // in your project: from 'cdk8s-steps'
+
+export class JobWithDb extends Chart {
+  public readonly job: StepJob;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.job = new StepJob(this, 'integration', {
+      securityContext: { user: 999, group: 999 },
+      activeDeadline: Duration.minutes(30),
+    });
+    const pgdata = kplus.Volume.fromEmptyDir(this, 'pgdata', 'pgdata');
+    const pgrun = kplus.Volume.fromEmptyDir(this, 'pgrun', 'pgrun');
+    const env = {
+      PGHOST: kplus.EnvValue.fromValue('127.0.0.1'),
+      PGUSER: kplus.EnvValue.fromValue('postgres'),
+      PGPASSWORD: kplus.EnvValue.fromValue('test'),
+    };
+    this.job.addSidecar('db', {
+      image: 'postgres:16-alpine',
+      portNumber: 5432,
+      envVariables: {
+        POSTGRES_PASSWORD: kplus.EnvValue.fromValue('test'),
+        PGDATA: kplus.EnvValue.fromValue('/var/lib/postgresql/data/pgdata'),
+      },
+      volumeMounts: [
+        { path: '/var/lib/postgresql/data', volume: pgdata },
+        { path: '/var/run/postgresql', volume: pgrun },
+      ],
+    });
+    const ready = this.job.addStep('wait-for-db', {
+      image: 'postgres:16-alpine',
+      command: ['sh', '-c', 'until pg_isready; do sleep 0.2; done'],
+      envVariables: env,
+      timeout: Duration.minutes(2),
+    });
+    const migrate = this.job.addStep('migrate', {
+      image: 'postgres:16-alpine',
+      command: ['psql', '-v', 'ON_ERROR_STOP=1', '-c', 'CREATE TABLE items (id serial PRIMARY KEY, name text NOT NULL)'],
+      envVariables: env,
+      dependsOn: [ready],
+    });
+    const seed = this.job.addStep('seed', {
+      image: 'postgres:16-alpine',
+      command: ['psql', '-v', 'ON_ERROR_STOP=1', '-c', "INSERT INTO items (name) VALUES ('a'), ('b')"],
+      envVariables: env,
+      dependsOn: [migrate],
+    });
+    this.job.addStep('check', {
+      image: 'postgres:16-alpine',
+      command: ['sh', '-c', 'test "$(psql -tAc "SELECT count(*) FROM items")" = 2 && echo 2 items'],
+      envVariables: env,
+      dependsOn: [seed],
+    });
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * The example app: `cdk8s synth` (or `npm run synth:examples` from the repository root) writes one
+ * manifest per chart to dist/.
+ */
+import { App } from 'cdk8s';
+import { CiPipeline } from './ci-pipeline';
+import { JobWithDb } from './job-with-db';
+import { LocalDiamond } from './local-diamond';
+import { SeedChain } from './seed-chain';
+
+export function buildApp(app: App): App {
+  new SeedChain(app, 'seed-chain');
+  new CiPipeline(app, 'ci-pipeline');
+  new JobWithDb(app, 'job-with-db');
+  new LocalDiamond(app, 'local-diamond');
+  return app;
+}
+
+if (require.main === module) {
+  buildApp(new App()).synth();
+}
