@@ -1,0 +1,3 @@
+module cdk8s-steps/bench
+
+go 1.19

@@ -1,0 +1,253 @@
+/**
+ * Figures 5 (synth time) and 6 (reserved resources) of issue 5, in-process.
+ *
+ *   npx ts-node -P bench/tsconfig.json bench/synth.ts OUT.json [--quick]
+ *
+ * 5. For random DAGs (fixed seed, average in-degree 3) of 10, 100, 1 000 and 5 000 steps: the
+ *    time to construct a StepPod and synthesise it to YAML (app.synthYaml()), next to a plain
+ *    cdk8s-plus Pod with the same containers (same images and commands, no wrapper, no order).
+ *    Median over repetitions, after warm-up, with a GC between repetitions.
+ * 6. For generated chains, diamonds, wide fan-out/fan-in graphs, a random DAG and the shapes of
+ *    the examples: what the scheduler reserves (the pod's effective cpu and memory request,
+ *    computed from the synthesised YAML with Kubernetes' rules) under PEAK vs SUM.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Chart, Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-33';
+import { effectiveRequest, fmtCpu, fmtMem, median, podSpecOf, randomDag, Dag } from './lib';
+import { ResourceStrategy, Step, StepJob, StepPod } from '../src';
+
+const gc: () => void = (global as any).gc ?? (() => undefined);
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+
+const IMAGE = 'busybox:1.36';
+const cmd = (i: number) => ['sh', '-c', `echo step ${i}`];
+const stepName = (i: number) => `s${String(i).padStart(4, '0')}`;
+
+function buildStepPod(dag: Dag, strategy?: ResourceStrategy): { app: App; pod: StepPod } {
+  const app = new App();
+  const chart = new Chart(app, 'bench');
+  const pod = new StepPod(chart, 'pod', { resourceStrategy: strategy });
+  const steps: Step[] = [];
+  for (let j = 0; j < dag.n; j++) {
+    steps.push(pod.addStep(stepName(j), { image: IMAGE, command: cmd(j), dependsOn: dag.deps[j].map((i) => steps[i]) }));
+  }
+  return { app, pod };
+}
+
+function buildPlainPod(dag: Dag): App {
+  const app = new App();
+  const chart = new Chart(app, 'bench');
+  const pod = new kplus.Pod(chart, 'pod', { restartPolicy: kplus.RestartPolicy.NEVER });
+  for (let j = 0; j < dag.n; j++) pod.addContainer({ name: stepName(j), image: IMAGE, command: cmd(j) });
+  return app;
+}
+
+interface SynthCell { median_ms: number; min_ms: number; reps: number; yaml_bytes: number }
+
+/** Repeats f (construct + synth) until `reps` runs or `budgetMs` spent (at least one run). */
+function time(f: () => string, reps: number, budgetMs: number): SynthCell {
+  const xs: number[] = [];
+  let bytes = 0;
+  const t0 = now();
+  for (let r = 0; r < reps; r++) {
+    gc();
+    const a = now();
+    bytes = f().length;
+    xs.push(now() - a);
+    if (now() - t0 > budgetMs) break;
+  }
+  return { median_ms: median(xs), min_ms: Math.min(...xs), reps: xs.length, yaml_bytes: bytes };
+}
+
+function synthFigure(quick: boolean) {
+  const sizes = [10, 100, 1000, 5000];
+  const reps: Record<number, number> = quick ? { 10: 5, 100: 3, 1000: 1, 5000: 1 } : { 10: 30, 100: 15, 1000: 5, 5000: 3 };
+  const budget = quick ? 5_000 : 25_000;
+  // warm-up (JIT) on a mid-size graph, both kinds
+  const warm = randomDag(200, 3, 7);
+  for (let i = 0; i < (quick ? 1 : 3); i++) {
+    buildStepPod(warm).app.synthYaml();
+    buildPlainPod(warm).synthYaml();
+  }
+  const rows: any[] = [];
+  for (const n of sizes) {
+    const dag = randomDag(n, 3, 42);
+    const plain = time(() => buildPlainPod(dag).synthYaml(), reps[n], budget);
+    const steps = time(() => buildStepPod(dag).app.synthYaml(), reps[n], budget);
+    // the peak computation alone (diagnostic), on an already built graph
+    const { pod } = buildStepPod(dag);
+    const graph = pod.graph;
+    const pk = time(() => JSON.stringify(graph.peakRequests()), Math.max(1, Math.floor(reps[n] / 2)), budget / 2);
+    const row = {
+      steps: n,
+      edges: dag.edges,
+      stepPod: steps,
+      plainPod: plain,
+      ratio: steps.median_ms / plain.median_ms,
+      peakRequests_ms: pk.median_ms,
+    };
+    console.error(`synth n=${n} e=${dag.edges}: StepPod ${steps.median_ms.toFixed(1)} ms, plain ${plain.median_ms.toFixed(1)} ms, ratio ${row.ratio.toFixed(2)}, peak ${pk.median_ms.toFixed(1)} ms`);
+    rows.push(row);
+  }
+  const growth = [];
+  for (let k = 1; k < rows.length; k++) {
+    const a = rows[k - 1];
+    const b = rows[k];
+    const sizeRatio = (b.steps + b.edges) / (a.steps + a.edges);
+    const t = b.stepPod.median_ms / a.stepPod.median_ms;
+    const tp = b.plainPod.median_ms / a.plainPod.median_ms;
+    growth.push({
+      from: a.steps,
+      to: b.steps,
+      size_ratio: sizeRatio,
+      stepPod_time_ratio: t,
+      stepPod_exponent: Math.log(t) / Math.log(sizeRatio),
+      plainPod_time_ratio: tp,
+      plainPod_exponent: Math.log(tp) / Math.log((b.steps) / (a.steps)),
+    });
+  }
+  return { dag: 'random, seed 42, average in-degree 3 (3n distinct edges j<-i, i<j uniform)', rows, growth };
+}
+
+// ------------------------------------------------------------------ 6. reserved resources
+
+type Builder = (pod: StepPod | StepJob) => void;
+
+interface Shape { name: string; kind?: 'pod' | 'job'; build: Builder; note?: string }
+
+const DEFAULT = {}; // cdk8s-plus default: 1 cpu / 512Mi request, 1500m / 2Gi limit
+
+function chain(n: number, res: kplus.ContainerResources | typeof DEFAULT = DEFAULT): Builder {
+  return (pod) => {
+    let prev: Step | undefined;
+    for (let i = 0; i < n; i++) {
+      prev = pod.addStep(`c${i}`, { image: IMAGE, command: cmd(i), dependsOn: prev ? [prev] : [], ...(res === DEFAULT ? {} : { resources: res as kplus.ContainerResources }) });
+    }
+  };
+}
+
+function wide(width: number): Builder {
+  return (pod) => {
+    const a = pod.addStep('fan-out', { image: IMAGE, command: cmd(0) });
+    const mids = Array.from({ length: width }, (_, i) => pod.addStep(`w${i}`, { image: IMAGE, command: cmd(i), dependsOn: [a] }));
+    pod.addStep('fan-in', { image: IMAGE, command: cmd(0), dependsOn: mids });
+  };
+}
+
+function dagShape(n: number, seed: number): Builder {
+  return (pod) => {
+    const dag = randomDag(n, 3, seed);
+    const steps: Step[] = [];
+    for (let j = 0; j < n; j++) steps.push(pod.addStep(stepName(j), { image: IMAGE, command: cmd(j), dependsOn: dag.deps[j].map((i) => steps[i]) }));
+  };
+}
+
+const res = (cpu: string, mem: number): kplus.ContainerResources => ({
+  cpu: { request: kplus.Cpu.millis(Math.round(parseFloat(cpu) * 1000)) },
+  memory: { request: Size.mebibytes(mem) },
+});
+
+function shapes(): Shape[] {
+  return [
+    { name: 'seed 3-step chain (example shape)', build: chain(3) },
+    {
+      name: 'CI fan-out/fan-in (example shape: checkout -> unit, lint, build -> publish)',
+      build: (pod) => {
+        const checkout = pod.addStep('checkout', { image: 'alpine/git:2.45.2', command: ['git', 'clone', 'https://example.com/repo.git', '/workspace/src'] });
+        const unit = pod.addStep('unit', { image: 'node:22', command: ['npm', 'test'], dependsOn: [checkout] });
+        const lint = pod.addStep('lint', { image: 'node:22', command: ['npm', 'run', 'lint'], dependsOn: [checkout] });
+        const build = pod.addStep('build', { image: 'node:22', command: ['npm', 'run', 'build'], dependsOn: [checkout] });
+        pod.addStep('publish', { image: 'alpine:3.20', command: ['sh', '-c', 'echo done'], dependsOn: [unit, lint, build] });
+      },
+    },
+    {
+      name: 'Job with a sidecar database (example shape: migrate -> test, sidecar postgres)',
+      kind: 'job',
+      build: (pod) => {
+        (pod as StepJob).addSidecar('db', { image: 'postgres:16', portNumber: 5432 });
+        const migrate = pod.addStep('migrate', { image: 'node:22', command: ['npm', 'run', 'migrate'] });
+        pod.addStep('test', { image: 'node:22', command: ['npm', 'test'], dependsOn: [migrate], timeout: Duration.minutes(10) });
+      },
+    },
+    { name: 'chain of 10 (default 1 cpu / 512Mi steps)', build: chain(10) },
+    { name: 'chain of 10 (2 cpu / 4Gi steps)', build: chain(10, res('2', 4096)) },
+    { name: 'diamond a -> {b, c} -> d', build: (pod) => {
+      const a = pod.addStep('a', { image: IMAGE, command: cmd(0) });
+      const b = pod.addStep('b', { image: IMAGE, command: cmd(1), dependsOn: [a] });
+      const c = pod.addStep('c', { image: IMAGE, command: cmd(2), dependsOn: [a] });
+      pod.addStep('d', { image: IMAGE, command: cmd(3), dependsOn: [b, c] });
+    } },
+    { name: 'wide: 1 -> 8 -> 1', build: wide(8) },
+    { name: 'wide: 1 -> 50 -> 1', build: wide(50) },
+    {
+      name: 'mixed: build (4 cpu / 8Gi) -> 6 tests (500m / 1Gi) -> deploy (250m / 256Mi)',
+      build: (pod) => {
+        const b = pod.addStep('build', { image: IMAGE, command: cmd(0), resources: res('4', 8192) });
+        const ts = Array.from({ length: 6 }, (_, i) => pod.addStep(`test${i}`, { image: IMAGE, command: cmd(i), dependsOn: [b], resources: res('0.5', 1024) }));
+        pod.addStep('deploy', { image: IMAGE, command: cmd(9), dependsOn: ts, resources: res('0.25', 256) });
+      },
+    },
+    { name: 'random DAG, 100 steps, in-degree 3', build: dagShape(100, 42) },
+    { name: 'random DAG, 1000 steps, in-degree 3', build: dagShape(1000, 42) },
+  ];
+}
+
+function synthShape(shape: Shape, strategy: ResourceStrategy): { spec: any; peak?: Record<string, string> } {
+  const app = new App();
+  const chart = new Chart(app, 'r');
+  const w = shape.kind === 'job'
+    ? new StepJob(chart, 'w', { resourceStrategy: strategy })
+    : new StepPod(chart, 'w', { resourceStrategy: strategy });
+  shape.build(w);
+  const objs = chart.toJson();
+  const obj = objs.find((o: any) => o.kind === 'Pod' || o.kind === 'Job');
+  return { spec: podSpecOf(obj), peak: strategy === ResourceStrategy.PEAK ? w.graph.peakRequests() : undefined };
+}
+
+function resourcesFigure() {
+  const rows: any[] = [];
+  for (const shape of shapes()) {
+    try {
+      const peak = synthShape(shape, ResourceStrategy.PEAK);
+      const sum = synthShape(shape, ResourceStrategy.SUM);
+      const r = {
+        graph: shape.name,
+        steps: peak.spec.containers.length,
+        peak: { cpu: effectiveRequest(peak.spec, 'cpu'), memory: effectiveRequest(peak.spec, 'memory') },
+        sum: { cpu: effectiveRequest(sum.spec, 'cpu'), memory: effectiveRequest(sum.spec, 'memory') },
+        graphPeakRequests: peak.peak,
+        ratio_cpu: 0,
+        ratio_memory: 0,
+        measured: '',
+      };
+      r.ratio_cpu = r.peak.cpu / r.sum.cpu;
+      r.ratio_memory = r.peak.memory / r.sum.memory;
+      r.measured = `cpu ${fmtCpu(r.peak.cpu)} vs ${fmtCpu(r.sum.cpu)} (x${r.ratio_cpu.toFixed(2)}), memory ${fmtMem(r.peak.memory)} vs ${fmtMem(r.sum.memory)} (x${r.ratio_memory.toFixed(2)})`;
+      console.error(`resources ${shape.name}: ${r.measured}`);
+      rows.push(r);
+    } catch (e) {
+      console.error(`resources ${shape.name}: FAILED ${(e as Error).message}`);
+      rows.push({ graph: shape.name, error: (e as Error).message.slice(0, 500) });
+    }
+  }
+  return {
+    how: 'pod effective request (Kubernetes rules: max(sum of containers + sidecars, largest init + earlier sidecars)) computed from the synthesised YAML, PEAK vs SUM',
+    rows,
+  };
+}
+
+function main() {
+  const out = process.argv[2];
+  const quick = process.argv.includes('--quick');
+  const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7) ?? 'synth,resources';
+  if (!out) throw new Error('usage: synth.ts OUT.json [--quick] [--only=synth,resources]');
+  const doc: any = { node: process.version, gcExposed: !!(global as any).gc };
+  if (only.includes('resources')) doc.resources = resourcesFigure();
+  if (only.includes('synth')) doc.synth = synthFigure(quick);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify(doc, null, 2));
+}
+
+main();
