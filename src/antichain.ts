@@ -64,7 +64,7 @@ class FlowNetwork {
     this.cap = new Float64Array(2 * maxEdges);
   }
 
-  /** Adds an arc and its residual twin (arc ^ 1). */
+  /** Adds an arc and its residual twin (see `twin`). */
   public addArc(from: number, to: number, capacity: number): void {
     for (const [a, b, c] of [[from, to, capacity], [to, from, 0]]) {
       this.to[this.arcs] = b;
@@ -90,7 +90,7 @@ class FlowNetwork {
           let retreat = depth;
           for (let i = depth - 1; i >= 0; i--) {
             this.cap[path[i]] -= bottleneck;
-            this.cap[path[i] ^ 1] += bottleneck;
+            this.cap[twin(path[i])] += bottleneck;
             if (this.cap[path[i]] === 0) retreat = i;
           }
           flow += bottleneck;
@@ -141,4 +141,9 @@ class FlowNetwork {
     this.levels(source, source, level);
     return Array.from(level, l => l >= 0);
   }
+}
+
+/** Arcs are added in pairs (2k, 2k + 1): each one's residual twin is the other of its pair. */
+function twin(arc: number): number {
+  return arc % 2 === 0 ? arc + 1 : arc - 1;
 }

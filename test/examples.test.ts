@@ -1,10 +1,10 @@
 import { Testing } from 'cdk8s';
+import { validateManifest } from './synth';
 import { CiPipeline } from '../examples/ci-pipeline';
 import { JobWithDb } from '../examples/job-with-db';
 import { LocalDiamond } from '../examples/local-diamond';
 import { buildApp } from '../examples/main';
 import { SeedChain } from '../examples/seed-chain';
-import { validateManifest } from './synth';
 
 describe('examples', () => {
   test('the app synthesises one valid manifest per chart', () => {

@@ -135,9 +135,9 @@ function randomDag(maxSize: number, withRequests = false): fc.Arbitrary<StepGrap
   return fc.integer({ min: 1, max: maxSize }).chain(n => fc.tuple(
     fc.array(fc.array(fc.boolean(), { minLength: n, maxLength: n }), { minLength: n, maxLength: n }),
     fc.array(fc.integer({ min: 0, max: 4000 }), { minLength: n, maxLength: n }),
-  ).map(([adj, cpu]) => Array.from({ length: n }, (_, i) => ({
+  ).map(([adj, cpu]) => Array.from({ length: n }, (_unused, i) => ({
     name: `n${i}`,
-    dependsOn: Array.from({ length: i }, (_, j) => j).filter(j => adj[i][j]).map(j => `n${j}`),
+    dependsOn: Array.from({ length: i }, (_none, j) => j).filter(j => adj[i][j]).map(j => `n${j}`),
     requests: withRequests ? { cpu: `${cpu[i]}m` } : undefined,
   }))));
 }
@@ -161,8 +161,8 @@ function bruteForcePeak(nodes: StepGraphNode[], weight: (n: StepGraphNode) => nu
   const n = nodes.length;
   const reach = nodes.map(a => nodes.map(b => pathExists(nodes, a.name, b.name)));
   let best = 0;
-  for (let mask = 0; mask < (1 << n); mask++) {
-    const members = nodes.map((_, i) => i).filter(i => mask & (1 << i));
+  for (let mask = 0; mask < 2 ** n; mask++) {
+    const members = nodes.map((_, i) => i).filter(i => Math.floor(mask / 2 ** i) % 2 === 1);
     if (members.some(i => members.some(j => reach[i][j]))) continue;
     best = Math.max(best, members.reduce((s, i) => s + weight(nodes[i]), 0));
   }

@@ -215,7 +215,9 @@ describe('resources', () => {
       let prev: Step | undefined;
       for (let i = 0; i < 10; i++) {
         prev = pod.addStep(`s${i}`, {
-          image: IMAGE, command: ['true'], dependsOn: prev ? [prev] : [],
+          image: IMAGE,
+          command: ['true'],
+          dependsOn: prev ? [prev] : [],
           resources: { cpu: { request: kplus.Cpu.units(1), limit: kplus.Cpu.units(2) } },
         });
       }

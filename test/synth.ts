@@ -1,8 +1,8 @@
 /** Helpers for synthesising step pods in tests. */
 import { Chart, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
-import { Pod as PodModel } from 'kubernetes-models/v1';
 import { Job as JobModel } from 'kubernetes-models/batch/v1';
+import { Pod as PodModel } from 'kubernetes-models/v1';
 import { StepJob, StepJobProps, StepPod, StepPodProps } from '../src';
 
 /** A fresh chart in a test app. */
