@@ -15,21 +15,27 @@ export function synth(chart: Chart): any[] {
   return Testing.synth(chart);
 }
 
-/** Builds a StepPod, lets `build` add steps, and returns the synthesised Pod manifest. */
+/**
+ * Builds a StepPod, lets `build` add steps, and returns the synthesised Pod manifest, which must
+ * pass the Kubernetes schema.
+ */
 export function synthPod(build: (pod: StepPod) => void, props: StepPodProps = {}): any {
   const chart = newChart();
   build(new StepPod(chart, 'pod', props));
-  const manifests = synth(chart);
-  expect(manifests).toHaveLength(1);
-  return manifests[0];
+  return onlyValidManifest(chart);
 }
 
-/** Builds a StepJob, lets `build` add steps, and returns the synthesised Job manifest. */
+/** Like `synthPod`, for a StepJob. */
 export function synthJob(build: (job: StepJob) => void, props: StepJobProps = {}): any {
   const chart = newChart();
   build(new StepJob(chart, 'job', props));
+  return onlyValidManifest(chart);
+}
+
+function onlyValidManifest(chart: Chart): any {
   const manifests = synth(chart);
   expect(manifests).toHaveLength(1);
+  validateManifest(manifests[0]);
   return manifests[0];
 }
 
