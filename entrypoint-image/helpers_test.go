@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,7 +8,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -50,27 +48,32 @@ func goTool() string {
 type proc struct {
 	t      testing.TB
 	cmd    *exec.Cmd
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *outFile
+	stderr *outFile
 	done   chan struct{}
 	code   int
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// outFile collects a stream of the wrapper in a file rather than a pipe, so
+// that waiting for the wrapper never waits for a leftover grandchild that
+// still holds the pipe.
+type outFile struct {
+	f *os.File
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
+func newOutFile(t testing.TB) *outFile {
+	f, err := os.CreateTemp("", "entrypoint-out-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(f.Name())
+	t.Cleanup(func() { f.Close() })
+	return &outFile{f: f}
 }
 
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+func (o *outFile) String() string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/self/fd/%d", o.f.Fd()))
+	return string(b)
 }
 
 // start runs the wrapper in dir with args.
@@ -81,11 +84,11 @@ func start(t testing.TB, dir string, args ...string) *proc {
 
 func startEnv(t testing.TB, dir string, env []string, args ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	p := &proc{t: t, stdout: newOutFile(t), stderr: newOutFile(t), done: make(chan struct{})}
 	p.cmd = exec.Command(binPath, args...)
 	p.cmd.Dir = dir
-	p.cmd.Stdout = p.stdout
-	p.cmd.Stderr = p.stderr
+	p.cmd.Stdout = p.stdout.f
+	p.cmd.Stderr = p.stderr.f
 	if env != nil {
 		p.cmd.Env = env
 	}
