@@ -132,8 +132,8 @@ async function buildStepImage(): Promise<boolean> {
   return true;
 }
 
-/** Every file under entrypoint-image/ that can change the image (build outputs excluded). */
-function entrypointInputs(): string {
+/** Every file under entrypoint-image/ that can change the image (build outputs and dot-files excluded), sorted. */
+function entrypointFiles(): string[] {
   const files: string[] = [];
   const walk = (d: string) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
@@ -144,10 +144,14 @@ function entrypointInputs(): string {
     }
   };
   walk(ENTRYPOINT_DIR);
-  files.sort();
+  return files.sort();
+}
+
+/** Hash of the files (paths relative to root, and contents). */
+function entrypointInputs(root: string, files: string[]): string {
   const h = crypto.createHash('sha256');
   for (const f of files) {
-    h.update(path.relative(ENTRYPOINT_DIR, f));
+    h.update(path.relative(root, f));
     h.update('\0');
     h.update(fs.readFileSync(f));
     h.update('\0');
@@ -155,9 +159,22 @@ function entrypointInputs(): string {
   return h.digest('hex');
 }
 
+function hostArch(): string {
+  switch (process.arch) {
+    case 'x64': return 'amd64';
+    case 'arm64': return 'arm64';
+    default: throw new Error(`unsupported architecture ${process.arch} for the entrypoint image`);
+  }
+}
+
 /**
  * Builds the entrypoint image with entrypoint-image/build.sh when missing or when any file under
  * entrypoint-image/ changed since the last build made here. Returns true when it built.
+ *
+ * The build runs on a snapshot copy of entrypoint-image/ in .e2e-work/: build.sh writes its
+ * binaries into out/ next to itself, and the suite must not race with someone building or editing
+ * in entrypoint-image/ at the same time (the image is built from exactly the files hashed).
+ * Only the host architecture is built (ARCHES), the image is for this machine.
  */
 async function buildEntrypointImage(): Promise<boolean> {
   const script = path.join(ENTRYPOINT_DIR, 'build.sh');
@@ -165,21 +182,35 @@ async function buildEntrypointImage(): Promise<boolean> {
     throw new Error(`${path.relative(REPO_ROOT, script)} does not exist: the entrypoint image cannot be built`);
   }
   const record = path.join(WORK_DIR, 'entrypoint-image.json');
-  const inputs = entrypointInputs();
+  const snapshot = path.join(WORK_DIR, 'entrypoint-src');
+  fs.rmSync(snapshot, { recursive: true, force: true });
+  const copies: string[] = [];
+  for (const f of entrypointFiles()) {
+    const dst = path.join(snapshot, path.relative(ENTRYPOINT_DIR, f));
+    fs.mkdirSync(path.dirname(dst), { recursive: true });
+    fs.copyFileSync(f, dst);
+    fs.chmodSync(dst, fs.statSync(f).mode % 0o1000);
+    copies.push(dst);
+  }
+  const inputs = entrypointInputs(snapshot, copies);
   const id = await imageId(ENTRYPOINT_IMAGE);
   if (id && fs.existsSync(record)) {
     const prev = JSON.parse(fs.readFileSync(record, 'utf8'));
-    if (prev.inputs === inputs && prev.id === id) return false;
+    if (prev.inputs === inputs && prev.id === id) {
+      fs.rmSync(snapshot, { recursive: true, force: true });
+      return false;
+    }
   }
-  await run('bash', [script, ...entrypointBuildArgs()], {
-    cwd: ENTRYPOINT_DIR,
-    env: podmanEnv(),
+  await run('sh', [path.join(snapshot, 'build.sh'), ...entrypointBuildArgs()], {
+    cwd: snapshot,
+    env: { ...podmanEnv(), ARCHES: hostArch(), ENGINE: 'podman' },
     timeoutMs: 600_000,
   });
   const newId = await imageId(ENTRYPOINT_IMAGE);
   if (!newId) throw new Error(`entrypoint-image/build.sh succeeded but ${ENTRYPOINT_IMAGE} does not exist`);
   fs.mkdirSync(WORK_DIR, { recursive: true });
   fs.writeFileSync(record, JSON.stringify({ inputs, id: newId }));
+  fs.rmSync(snapshot, { recursive: true, force: true });
   return true;
 }
 
