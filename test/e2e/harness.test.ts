@@ -3,6 +3,7 @@
  * played copy, and that nothing else is.
  */
 import * as YAML from 'yaml';
+import { e2ePod, newChart, shStep, synth } from './fixtures';
 import { parseStamps, preparePlay } from './harness';
 
 const LONG = 'x'.repeat(64);
@@ -82,6 +83,20 @@ describe('preparePlay', () => {
     const m = pod();
     (m.spec.initContainers as any[]).push({ name: 'db', image: 'postgres', restartPolicy: 'Always' });
     expect(() => preparePlay(m, 'e2e00000001')).toThrow(/native sidecars \(db\)/);
+  });
+
+  // podman 4.3 has no native sidecars, so the e2e suite cannot run addSidecar() pods: this is the
+  // static check that the library emits one (an initContainer with restartPolicy Always) and that
+  // the harness refuses it loudly rather than faking it or hanging.
+  test('a StepPod with addSidecar() is refused: podman 4.3 would block on it', () => {
+    const chart = newChart();
+    const stepPod = e2ePod(chart, 'with-db');
+    shStep(stepPod, 'a');
+    stepPod.addSidecar('db', { image: 'postgres:16', portNumber: 5432 });
+    const manifest = synth(chart);
+    const spec = manifest.find((o) => o.kind === 'Pod')!.spec;
+    expect(spec.initContainers.find((c: any) => c.name === 'db')).toMatchObject({ restartPolicy: 'Always' });
+    expect(() => preparePlay(manifest, 'e2e00000003')).toThrow(/native sidecars \(db\) cannot run in podman 4.3/);
   });
 
   test('wants exactly one Pod or Job', () => {
