@@ -1,10 +1,10 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -40,15 +40,51 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// encode returns the compact JSON of r; the message is cut to 256 bytes.
+// encode returns the compact JSON of r, fields in the order of the
+// contract's example; the message is cut to 256 bytes. Written by hand
+// (rather than with encoding/json) to keep the binary small.
 func (r *report) encode() []byte {
-	c := *r
-	c.Message = truncate(c.Message, maxMessage)
-	b, err := json.Marshal(&c)
-	if err != nil { // cannot happen for strings and ints
-		panic(err)
+	b := make([]byte, 0, 192+len(r.Step)+maxMessage)
+	b = append(b, `{"step":`...)
+	b = appendJSONString(b, r.Step)
+	b = append(b, `,"reason":`...)
+	b = appendJSONString(b, r.Reason)
+	b = append(b, `,"exitCode":`...)
+	b = strconv.AppendInt(b, int64(r.ExitCode), 10)
+	b = append(b, `,"startedAt":`...)
+	b = appendJSONString(b, r.StartedAt)
+	b = append(b, `,"finishedAt":`...)
+	b = appendJSONString(b, r.FinishedAt)
+	b = append(b, `,"attempts":`...)
+	b = strconv.AppendInt(b, int64(r.Attempts), 10)
+	if r.Message != "" {
+		b = append(b, `,"message":`...)
+		b = appendJSONString(b, truncate(r.Message, maxMessage))
 	}
-	return b
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for _, c := range s {
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', byte(c))
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\r':
+			b = append(b, '\\', 'r')
+		case c == '\t':
+			b = append(b, '\\', 't')
+		case c < 0x20 || c == 0x2028 || c == 0x2029:
+			b = append(b, '\\', 'u', hex[c>>12&0xf], hex[c>>8&0xf], hex[c>>4&0xf], hex[c&0xf])
+		default:
+			b = utf8.AppendRune(b, c)
+		}
+	}
+	return append(b, '"')
 }
 
 // writeAtomic writes data to path through a temporary file in the same
@@ -98,15 +134,46 @@ func writeInPlace(path string, data []byte) error {
 	return err
 }
 
-// readReport reads a recorded report; ok is false when the file is missing
+// readReport reads a recorded report (one this program wrote); only the
+// reason and exit code are extracted. ok is false when the file is missing
 // or does not hold a report.
 func readReport(path string) (data []byte, r report, exists bool, ok bool) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, r, !os.IsNotExist(err), false
 	}
-	if err := json.Unmarshal(data, &r); err != nil || r.Reason == "" {
+	s := string(data)
+	reason, ok1 := jsonField(s, "reason")
+	code, ok2 := jsonField(s, "exitCode")
+	if !ok1 || !ok2 || len(reason) < 2 || reason[0] != '"' {
+		return data, r, true, false
+	}
+	r.Reason = reason[1 : len(reason)-1]
+	if r.ExitCode, err = strconv.Atoi(code); err != nil {
 		return data, r, true, false
 	}
 	return data, r, true, true
+}
+
+// jsonField returns the raw value of a top-level field whose value is a
+// number or a string without escapes, as in the reports this program writes.
+func jsonField(s, name string) (string, bool) {
+	key := `"` + name + `":`
+	i := strings.Index(s, key)
+	if i < 0 {
+		return "", false
+	}
+	v := s[i+len(key):]
+	if strings.HasPrefix(v, `"`) {
+		end := strings.IndexByte(v[1:], '"')
+		if end < 0 {
+			return "", false
+		}
+		return v[:end+2], true
+	}
+	end := strings.IndexAny(v, ",}")
+	if end < 0 {
+		return "", false
+	}
+	return strings.TrimSpace(v[:end]), true
 }

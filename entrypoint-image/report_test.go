@@ -131,3 +131,38 @@ func TestReportEncoding(t *testing.T) {
 		t.Fatalf("got  %s\nwant %s (docs/contract.md)", got, want)
 	}
 }
+
+// The hand-written encoder produces JSON that encoding/json reads back
+// exactly, whatever the strings contain.
+func TestReportEncodingEscapes(t *testing.T) {
+	for _, s := range []string{"", "plain", `q"uote\back`, "nl\ncr\rtab\t", "ctl\x00\x01\x1f", "ls\u2028ps\u2029", "é日本", "bad\xffutf8", "</script>&"} {
+		r := report{Step: s, Reason: reasonFailed, ExitCode: -3, StartedAt: "a", FinishedAt: "b", Attempts: 2, Message: s}
+		data := r.encode()
+		var back report
+		if err := json.Unmarshal(data, &back); err != nil {
+			t.Fatalf("%q: %v: %s", s, err, data)
+		}
+		want := strings.ToValidUTF8(s, "\uFFFD")
+		if back.Step != want || back.Message != want || back.ExitCode != -3 || back.Attempts != 2 {
+			t.Fatalf("%q: round trip gave %+v", s, back)
+		}
+	}
+}
+
+func TestReadReport(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "done.err")
+	r := report{Step: "x", Reason: reasonTimedOut, ExitCode: 124, StartedAt: "a", FinishedAt: "b", Attempts: 1, Message: `"reason":"Succeeded","exitCode":0`}
+	os.WriteFile(p, r.encode(), 0o644)
+	_, got, exists, ok := readReport(p)
+	if !exists || !ok || got.Reason != reasonTimedOut || got.ExitCode != 124 {
+		t.Fatalf("got %+v exists=%v ok=%v", got, exists, ok)
+	}
+	os.WriteFile(p, []byte("garbage"), 0o644)
+	if _, _, exists, ok := readReport(p); !exists || ok {
+		t.Fatalf("garbage: exists=%v ok=%v", exists, ok)
+	}
+	if _, _, exists, _ := readReport(filepath.Join(dir, "missing")); exists {
+		t.Fatal("missing file reported as existing")
+	}
+}

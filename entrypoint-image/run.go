@@ -74,6 +74,10 @@ func runStep(args []string) int {
 		return s.finish(execFailure(cfg.Entrypoint, lookErr))
 	}
 
+	// Everything the exec needs is prepared before waiting, too.
+	argv := append([]string{cfg.Entrypoint}, cfg.Args...)
+	env := os.Environ()
+
 	w := newWaiter(cfg.WaitFiles, cfg.AbortFile)
 	res, cleanup := w.wait(s)
 	switch res.kind {
@@ -102,7 +106,7 @@ func runStep(args []string) int {
 			return s.finish(execFailure(cfg.Entrypoint, lookErr))
 		}
 	}
-	return s.run(path, cleanup)
+	return s.run(path, argv, env, cleanup)
 }
 
 // replay implements restart idempotence: if this step's P or P.err already
@@ -336,9 +340,7 @@ type attemptResult struct {
 
 // run starts the command, with retries, and records the outcome. cleanup
 // (closing the waiter's inotify descriptor) runs after the first start.
-func (s *step) run(path string, cleanup func()) int {
-	argv := append([]string{s.cfg.Entrypoint}, s.cfg.Args...)
-	env := os.Environ()
+func (s *step) run(path string, argv, env []string, cleanup func()) int {
 	var last attemptResult
 	for k := 1; ; k++ {
 		if k == 1 && s.interrupted() {
