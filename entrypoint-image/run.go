@@ -53,6 +53,9 @@ func runStep(args []string) int {
 		return code
 	}
 	s := &step{cfg: cfg, stopCh: make(chan struct{})}
+	// Signals are caught before the start marker exists: from then on a
+	// SIGTERM must end in a record, not in a silent death.
+	s.startSignals()
 	if cfg.PostFile != "" {
 		f, err := takeLock(cfg.PostFile, time.Now())
 		if err != nil {
@@ -64,7 +67,6 @@ func runStep(args []string) int {
 		}
 		s.lockFile = f
 	}
-	s.startSignals()
 
 	// Look the command up before waiting, so the hot path after the wait
 	// is only the exec. A command given as a path may be produced by an
