@@ -29,7 +29,7 @@ func takeLock(post string, now time.Time) (*os.File, error) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if err == syscall.EWOULDBLOCK {
-			return nil, fmt.Errorf("%s is held by another running wrapper", post+suffixLock)
+			return nil, fmt.Errorf("%s: %w", post+suffixLock, errLockHeld)
 		}
 		return nil, fmt.Errorf("flock %s: %v", post+suffixLock, err)
 	}

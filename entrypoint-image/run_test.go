@@ -297,3 +297,21 @@ func TestKilledBySignalExitCode(t *testing.T) {
 		t.Fatalf("exit %d; %s", code, p.stderr.String())
 	}
 }
+
+// A second wrapper for the same post file while the first one runs refuses
+// to start and leaves the first one's records alone.
+func TestSecondWrapperForSamePostFile(t *testing.T) {
+	root := mkdirs(t, "me")
+	first := start(t, root, "-post_file=me/done", "-entrypoint=sh", "--", "-c", ": > ready; sleep 0.5")
+	waitFor(t, "ready", func() bool { return exists(filepath.Join(root, "ready")) })
+	code, p := run(t, root, "-post_file=me/done", "-entrypoint=sh", "--", "-c", "touch second-ran")
+	if code != exitWrapper || !strings.Contains(p.stderr.String(), "lock held") {
+		t.Fatalf("second: exit %d, stderr %q", code, p.stderr.String())
+	}
+	mustNotExist(t, filepath.Join(root, "me/done.err"))
+	mustNotExist(t, filepath.Join(root, "second-ran"))
+	if code := first.wait(); code != 0 {
+		t.Fatalf("first: exit %d", code)
+	}
+	mustExist(t, filepath.Join(root, "me/done"))
+}
