@@ -1,4 +1,5 @@
 /** Shared helpers of the TypeScript benchmarks (seeded PRNG, random DAGs, quantities, stats). */
+/* eslint-disable no-bitwise */
 
 /** mulberry32: a small seeded PRNG, so every run builds the same graphs. */
 export function rng(seed: number): () => number {
@@ -43,7 +44,7 @@ export function randomDag(n: number, inDegree: number, seed: number): Dag {
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  const k = s.length >> 1;
+  const k = Math.floor(s.length / 2);
   return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
 }
 
@@ -54,8 +55,22 @@ export function parseQuantity(q: string | number | undefined): number {
   const m = /^([0-9.]+(?:[eE][-+]?[0-9]+)?)([a-zA-Z]*)$/.exec(String(q).trim());
   if (!m) throw new Error(`bad quantity ${q}`);
   const mult: Record<string, number> = {
-    '': 1, 'n': 1e-9, 'u': 1e-6, 'm': 1e-3, 'k': 1e3, 'M': 1e6, 'G': 1e9, 'T': 1e12, 'P': 1e15, 'E': 1e18,
-    'Ki': 1024, 'Mi': 1024 ** 2, 'Gi': 1024 ** 3, 'Ti': 1024 ** 4, 'Pi': 1024 ** 5, 'Ei': 1024 ** 6,
+    '': 1,
+    'n': 1e-9,
+    'u': 1e-6,
+    'm': 1e-3,
+    'k': 1e3,
+    'M': 1e6,
+    'G': 1e9,
+    'T': 1e12,
+    'P': 1e15,
+    'E': 1e18,
+    'Ki': 1024,
+    'Mi': 1024 ** 2,
+    'Gi': 1024 ** 3,
+    'Ti': 1024 ** 4,
+    'Pi': 1024 ** 5,
+    'Ei': 1024 ** 6,
   };
   if (!(m[2] in mult)) throw new Error(`bad quantity suffix ${q}`);
   return parseFloat(m[1]) * mult[m[2]];

@@ -16,11 +16,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as kplus from 'cdk8s-plus-33';
+import { Step } from '../src';
 import { E2E_UID, e2ePod, newChart, shStep, stamped, synth } from '../test/e2e/fixtures';
 import { PodResult, runPod } from '../test/e2e/harness';
 import { podman, podmanStatus } from '../test/e2e/podman';
 import { ensureImages, ENTRYPOINT_IMAGE, STEP_IMAGE } from '../test/e2e/setup';
-import { Step } from '../src';
 
 interface StepDef { name: string; ms: number; deps: string[] }
 
@@ -113,7 +113,7 @@ function analyse(r: PodResult, defs: StepDef[]): RunFigures {
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
-  const k = s.length >> 1;
+  const k = Math.floor(s.length / 2);
   return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
 };
 

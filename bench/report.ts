@@ -161,7 +161,7 @@ function deadRows(p: any, rows: Row[], missing: string[]) {
   }
 }
 
-function sizeRows(parts: string, info: any, mk: any, rows: Row[], missing: string[]) {
+function sizeRows(info: any, mk: any, rows: Row[], missing: string[]) {
   const fig = '4 size';
   const bins: Array<{ arch: string; file: string }> = info?.binaries ?? [];
   if (bins.length === 0) missing.push(fig);
@@ -198,7 +198,7 @@ function sizeRows(parts: string, info: any, mk: any, rows: Row[], missing: strin
   }
   rows.push({
     figure: fig,
-    subject: "Tekton entrypoint v0.56 binary (reference constant from issue 5)",
+    subject: 'Tekton entrypoint v0.56 binary (reference constant from issue 5)',
     role: 'reference',
     measured: `${bytes(TEKTON_ENTRYPOINT_BYTES)}: not rebuilt here (no network); taken as given`,
     goal: '',
@@ -261,7 +261,7 @@ function resourceRows(p: any, rows: Row[], missing: string[]) {
       figure: fig,
       subject: r.graph,
       role: 'ours',
-      measured: r.measured,
+      measured: r.measured + (r.sumByDeclaredRequestsAgrees === false ? ' (WARNING: the SUM cross-check disagrees)' : ''),
       goal: e !== undefined ? `PEAK cpu = ${e} (issue 2)` : '',
       met: e !== undefined ? Math.abs(r.peak.cpu - e) < 1e-9 : null,
       values: r,
@@ -312,7 +312,7 @@ function printTable(rows: Row[]) {
       if (line && (line + ' ' + word).length > w) {
         out.push(line);
         line = word;
-      } else line = line ? `${line} ${word}` : word;
+      } else {line = line ? `${line} ${word}` : word;}
     }
     out.push(line);
     return out;
@@ -345,7 +345,7 @@ function main() {
   handoffRows(proc, rows, missing);
   idleRows(proc, rows, missing);
   deadRows(proc, rows, missing);
-  sizeRows(parts, info, mk, rows, missing);
+  sizeRows(info, mk, rows, missing);
   synthRows(syn, rows, missing);
   resourceRows(syn, rows, missing);
   makespanRows(mk, rows, missing);

@@ -13,7 +13,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Chart, Duration, Size } from 'cdk8s';
+import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import { effectiveRequest, fmtCpu, fmtMem, median, podSpecOf, randomDag, Dag } from './lib';
 import { ResourceStrategy, Step, StepJob, StepPod } from '../src';
@@ -151,34 +151,17 @@ const res = (cpu: string, mem: number): kplus.ContainerResources => ({
 
 function shapes(): Shape[] {
   return [
-    { name: 'seed 3-step chain (example shape)', build: chain(3) },
-    {
-      name: 'CI fan-out/fan-in (example shape: checkout -> unit, lint, build -> publish)',
-      build: (pod) => {
-        const checkout = pod.addStep('checkout', { image: 'alpine/git:2.45.2', command: ['git', 'clone', 'https://example.com/repo.git', '/workspace/src'] });
-        const unit = pod.addStep('unit', { image: 'node:22', command: ['npm', 'test'], dependsOn: [checkout] });
-        const lint = pod.addStep('lint', { image: 'node:22', command: ['npm', 'run', 'lint'], dependsOn: [checkout] });
-        const build = pod.addStep('build', { image: 'node:22', command: ['npm', 'run', 'build'], dependsOn: [checkout] });
-        pod.addStep('publish', { image: 'alpine:3.20', command: ['sh', '-c', 'echo done'], dependsOn: [unit, lint, build] });
-      },
-    },
-    {
-      name: 'Job with a sidecar database (example shape: migrate -> test, sidecar postgres)',
-      kind: 'job',
-      build: (pod) => {
-        (pod as StepJob).addSidecar('db', { image: 'postgres:16', portNumber: 5432 });
-        const migrate = pod.addStep('migrate', { image: 'node:22', command: ['npm', 'run', 'migrate'] });
-        pod.addStep('test', { image: 'node:22', command: ['npm', 'test'], dependsOn: [migrate], timeout: Duration.minutes(10) });
-      },
-    },
     { name: 'chain of 10 (default 1 cpu / 512Mi steps)', build: chain(10) },
     { name: 'chain of 10 (2 cpu / 4Gi steps)', build: chain(10, res('2', 4096)) },
-    { name: 'diamond a -> {b, c} -> d', build: (pod) => {
-      const a = pod.addStep('a', { image: IMAGE, command: cmd(0) });
-      const b = pod.addStep('b', { image: IMAGE, command: cmd(1), dependsOn: [a] });
-      const c = pod.addStep('c', { image: IMAGE, command: cmd(2), dependsOn: [a] });
-      pod.addStep('d', { image: IMAGE, command: cmd(3), dependsOn: [b, c] });
-    } },
+    {
+      name: 'diamond a -> {b, c} -> d',
+      build: (pod) => {
+        const a = pod.addStep('a', { image: IMAGE, command: cmd(0) });
+        const b = pod.addStep('b', { image: IMAGE, command: cmd(1), dependsOn: [a] });
+        const c = pod.addStep('c', { image: IMAGE, command: cmd(2), dependsOn: [a] });
+        pod.addStep('d', { image: IMAGE, command: cmd(3), dependsOn: [b, c] });
+      },
+    },
     { name: 'wide: 1 -> 8 -> 1', build: wide(8) },
     { name: 'wide: 1 -> 50 -> 1', build: wide(50) },
     {
@@ -194,7 +177,7 @@ function shapes(): Shape[] {
   ];
 }
 
-function synthShape(shape: Shape, strategy: ResourceStrategy): { spec: any; peak?: Record<string, string> } {
+function synthShape(shape: Shape, strategy: ResourceStrategy): { spec: any; peak?: Record<string, string>; steps: Step[] } {
   const app = new App();
   const chart = new Chart(app, 'r');
   const w = shape.kind === 'job'
@@ -203,30 +186,97 @@ function synthShape(shape: Shape, strategy: ResourceStrategy): { spec: any; peak
   shape.build(w);
   const objs = chart.toJson();
   const obj = objs.find((o: any) => o.kind === 'Pod' || o.kind === 'Job');
-  return { spec: podSpecOf(obj), peak: strategy === ResourceStrategy.PEAK ? w.graph.peakRequests() : undefined };
+  return { spec: podSpecOf(obj), peak: strategy === ResourceStrategy.PEAK ? w.graph.peakRequests() : undefined, steps: w.steps };
+}
+
+/** A step container's requests as declared (what SUM would keep), as YAML quantities. */
+function declaredRequests(c: kplus.Container): Record<string, string> {
+  const r = c.resources;
+  const out: Record<string, string> = {};
+  const cpu = r?.cpu?.request ?? r?.cpu?.limit;
+  if (cpu) out.cpu = cpu.amount;
+  const mem = r?.memory?.request ?? r?.memory?.limit;
+  if (mem) out.memory = `${mem.toMebibytes()}Mi`;
+  return out;
+}
+
+/** The pod spec with every step container's requests put back to what was declared (= SUM). */
+function withDeclaredRequests(spec: any, steps: Step[]): any {
+  const copy = JSON.parse(JSON.stringify(spec));
+  const byName = new Map(steps.map((st) => [st.name, st]));
+  for (const c of copy.containers ?? []) {
+    const st = byName.get(c.name);
+    if (!st) continue;
+    c.resources = { ...(c.resources ?? {}), requests: declaredRequests(st.container) };
+  }
+  return copy;
+}
+
+/**
+ * The examples in examples/, exactly as they ship (PEAK, the default): PEAK is read from their
+ * synthesised YAML; SUM is the same spec with each step's declared requests put back (the
+ * examples take no resourceStrategy prop). The method is cross-checked on the generated shapes.
+ */
+function exampleRows(): any[] {
+  const rows: any[] = [];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const load = (file: string, cls: string) => require(path.join(__dirname, '..', 'examples', file))[cls];
+  const examples: Array<{ file: string; cls: string }> = [
+    { file: 'seed-chain', cls: 'SeedChain' },
+    { file: 'ci-pipeline', cls: 'CiPipeline' },
+    { file: 'job-with-db', cls: 'JobWithDb' },
+    { file: 'local-diamond', cls: 'LocalDiamond' },
+  ];
+  for (const ex of examples) {
+    const name = `example ${ex.file} (examples/${ex.file}.ts)`;
+    try {
+      const Cls = load(ex.file, ex.cls);
+      if (!Cls) throw new Error(`examples/${ex.file}.ts exports no ${ex.cls}`);
+      const app = new App();
+      const chart = new Cls(app, ex.file);
+      const w: StepPod | StepJob = chart.pod ?? chart.job;
+      const obj = chart.toJson().find((o: any) => o.kind === 'Pod' || o.kind === 'Job');
+      const spec = podSpecOf(obj);
+      const sumSpec = withDeclaredRequests(spec, w.steps);
+      rows.push(resourceRow(name, spec, sumSpec, w.graph.peakRequests()));
+    } catch (e) {
+      rows.push({ graph: name, error: (e as Error).message.slice(0, 500) });
+    }
+  }
+  return rows;
+}
+
+function resourceRow(name: string, peakSpec: any, sumSpec: any, graphPeak?: Record<string, string>, check?: any) {
+  const r: any = {
+    graph: name,
+    steps: peakSpec.containers.length,
+    peak: { cpu: effectiveRequest(peakSpec, 'cpu'), memory: effectiveRequest(peakSpec, 'memory') },
+    sum: { cpu: effectiveRequest(sumSpec, 'cpu'), memory: effectiveRequest(sumSpec, 'memory') },
+    graphPeakRequests: graphPeak,
+    ...check,
+  };
+  const part = (k: 'cpu' | 'memory', f: (x: number) => string) =>
+    r.sum[k] > 0 ? `${k} ${f(r.peak[k])} vs ${f(r.sum[k])} (x${(r.peak[k] / r.sum[k]).toFixed(2)})` : `${k}: none requested`;
+  r.ratio_cpu = r.sum.cpu ? r.peak.cpu / r.sum.cpu : null;
+  r.ratio_memory = r.sum.memory ? r.peak.memory / r.sum.memory : null;
+  r.measured = `${part('cpu', fmtCpu)}, ${part('memory', fmtMem)}`;
+  console.error(`resources ${name}: ${r.measured}`);
+  return r;
 }
 
 function resourcesFigure() {
-  const rows: any[] = [];
+  const rows: any[] = exampleRows();
   for (const shape of shapes()) {
     try {
       const peak = synthShape(shape, ResourceStrategy.PEAK);
       const sum = synthShape(shape, ResourceStrategy.SUM);
-      const r = {
-        graph: shape.name,
-        steps: peak.spec.containers.length,
-        peak: { cpu: effectiveRequest(peak.spec, 'cpu'), memory: effectiveRequest(peak.spec, 'memory') },
-        sum: { cpu: effectiveRequest(sum.spec, 'cpu'), memory: effectiveRequest(sum.spec, 'memory') },
-        graphPeakRequests: peak.peak,
-        ratio_cpu: 0,
-        ratio_memory: 0,
-        measured: '',
+      // cross-check of the method used for the examples: declared requests put back = SUM
+      const rebuilt = withDeclaredRequests(peak.spec, peak.steps);
+      const check = {
+        sumByDeclaredRequestsAgrees: effectiveRequest(rebuilt, 'cpu') === effectiveRequest(sum.spec, 'cpu')
+          && effectiveRequest(rebuilt, 'memory') === effectiveRequest(sum.spec, 'memory'),
       };
-      r.ratio_cpu = r.peak.cpu / r.sum.cpu;
-      r.ratio_memory = r.peak.memory / r.sum.memory;
-      r.measured = `cpu ${fmtCpu(r.peak.cpu)} vs ${fmtCpu(r.sum.cpu)} (x${r.ratio_cpu.toFixed(2)}), memory ${fmtMem(r.peak.memory)} vs ${fmtMem(r.sum.memory)} (x${r.ratio_memory.toFixed(2)})`;
-      console.error(`resources ${shape.name}: ${r.measured}`);
-      rows.push(r);
+      rows.push(resourceRow(shape.name, peak.spec, sum.spec, peak.peak, check));
     } catch (e) {
       console.error(`resources ${shape.name}: FAILED ${(e as Error).message}`);
       rows.push({ graph: shape.name, error: (e as Error).message.slice(0, 500) });

@@ -733,6 +733,10 @@ func main() {
 		logf("spawn floor median %.3f ms", summarize(v, f).Median)
 		v, f, e = runSamples(*n, 1, 12, func(i int, r *rand.Rand) (int64, error) { return wrapperStart(ours, i, r) })
 		rows = append(rows, handoffRow{"diagnostic: wrapper start, no dependency -> child start", ours.Name, "ours", 1, summarize(v, f), e})
+		logf("wrapper start (ours) median %.3f ms", summarize(v, f).Median)
+		v, f, e = runSamples(*n, 1, 12, func(i int, r *rand.Rand) (int64, error) { return wrapperStart(poll1s, i, r) })
+		rows = append(rows, handoffRow{"diagnostic: wrapper start, no dependency -> child start", poll1s.Name, "baseline", 1, summarize(v, f), e})
+		logf("wrapper start (poll) median %.3f ms", summarize(v, f).Median)
 		for _, c := range []struct {
 			w   waiter
 			par int
