@@ -154,7 +154,9 @@ e2e('e2e in podman', () => {
   test('2a. a diamond: d starts after both b and c ended; b and c overlap', async () => {
     const chart = newChart();
     const pod = e2ePod(chart, 'diamond');
-    const a = shStep(pod, 'a');
+    // The root sleeps until every container is up (podman starts them one by one), so that b and c
+    // start on a's hand-off, not on their container's start-up.
+    const a = shStep(pod, 'a', 'sleep 1');
     const b = shStep(pod, 'b', 'sleep 1', { dependsOn: [a] });
     const c = shStep(pod, 'c', 'sleep 1', { dependsOn: [a] });
     shStep(pod, 'd', 'true', { dependsOn: [b, c] });
@@ -176,8 +178,8 @@ e2e('e2e in podman', () => {
   test('2b. fan-out/fan-in of 6: all six run at the same time, the sink waits for all', async () => {
     const chart = newChart();
     const pod = e2ePod(chart, 'fan');
-    const src = shStep(pod, 'src');
-    const mids = [1, 2, 3, 4, 5, 6].map((i) => shStep(pod, `m${i}`, 'sleep 2', { dependsOn: [src] }));
+    const src = shStep(pod, 'src', 'sleep 1.5'); // until every container is up, as in 2a
+    const mids = [1, 2, 3, 4, 5, 6].map((i) => shStep(pod, `m${i}`, 'sleep 1.5', { dependsOn: [src] }));
     shStep(pod, 'sink', 'true', { dependsOn: mids });
 
     const r = await runPod(synth(chart), { timeoutMs: POD_TIMEOUT_MS });
@@ -373,7 +375,7 @@ e2e('e2e in podman', () => {
     const pod = e2ePod(chart, 'chain');
     // s1 sleeps so that every container (podman starts them one by one, ~80 ms each) is up and
     // waiting when it ends: the hand-offs then measure the entrypoint, not container start-up.
-    let prev = shStep(pod, 's1', 'sleep 3');
+    let prev = shStep(pod, 's1', 'sleep 4');
     for (let i = 2; i <= 10; i++) prev = shStep(pod, `s${i}`, 'true', { dependsOn: [prev] });
 
     const r = await runPod(synth(chart), { timeoutMs: POD_TIMEOUT_MS });
