@@ -32,33 +32,8 @@ func copyFile(src, dst string) error {
 	if st, err := os.Stat(dst); err == nil && st.IsDir() {
 		dst = filepath.Join(dst, filepath.Base(src))
 	}
-	dir, base := splitDir(dst)
-	tmp := tempName(dir, base)
-	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o700)
-	if err != nil {
+	return replaceAtomically(dst, 0o555, func(out *os.File) error {
+		_, err := io.Copy(out, in)
 		return err
-	}
-	_, err = io.Copy(out, in)
-	if err == nil {
-		err = out.Chmod(0o555) // not subject to the umask
-	}
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, dst)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
-}
-
-// splitDir splits path into its directory ("." if none) and base name.
-func splitDir(path string) (string, string) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	return dir, base
+	})
 }

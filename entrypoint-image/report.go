@@ -91,15 +91,26 @@ func appendJSONString(b []byte, s string) []byte {
 // directory and a rename, so a reader sees either no file or all of it.
 // The file is made readable by everyone (dependents may run as other users).
 func writeAtomic(path string, data []byte) error {
-	dir, base := filepath.Split(path)
+	return replaceAtomically(path, 0o644, func(f *os.File) error {
+		_, err := f.Write(data)
+		return err
+	})
+}
+
+// replaceAtomically creates path with the given mode (regardless of the
+// umask) by letting fill write a temporary file in path's directory and
+// renaming it into place. On any error the temporary file is removed and
+// path is left as it was.
+func replaceAtomically(path string, mode os.FileMode, fill func(*os.File) error) error {
+	dir, base := splitDir(path)
 	tmp := tempName(dir, base)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(data)
+	err = fill(f)
 	if err == nil {
-		err = f.Chmod(0o644)
+		err = f.Chmod(mode)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -111,6 +122,15 @@ func writeAtomic(path string, data []byte) error {
 		os.Remove(tmp)
 	}
 	return err
+}
+
+// splitDir splits path into its directory ("." if none) and base name.
+func splitDir(path string) (string, string) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	return dir, base
 }
 
 // tempName returns a name for a temporary file next to base in dir. Steps
