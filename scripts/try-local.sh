@@ -2,11 +2,15 @@
 # Run a synthesised cdk8s-steps Pod/Job on a workstation with podman, without a cluster:
 #   scripts/try-local.sh [--timeout SECONDS] [--build-images] [--quiet] [--keep] <manifest.yaml | ->
 # Prints each step's logs and a table of the step reports (step, reason, exit code, duration),
-# then removes the pod and its volumes. Uses podman/containers.conf unless CONTAINERS_CONF is set.
+# then removes the pod and its volumes.
+# podman runs with podman/containers.conf (the settings CI needs) unless CONTAINERS_CONF is set;
+# CDK8S_STEPS_OWN_PODMAN_CONFIG=1 leaves podman's own configuration alone (e.g. rootless podman).
 # Needs: podman (>= 4.3), node and this repository's node_modules (npm ci), util-linux flock.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export CONTAINERS_CONF="${CONTAINERS_CONF:-$repo/podman/containers.conf}"
+if [ "${CDK8S_STEPS_OWN_PODMAN_CONFIG:-}" != 1 ]; then
+  export CONTAINERS_CONF="${CONTAINERS_CONF:-$repo/podman/containers.conf}"
+fi
 if ! command -v podman >/dev/null 2>&1; then
   echo "try-local: podman is not installed (Debian/Ubuntu: apt-get install -y podman runc)" >&2
   exit 2

@@ -16,10 +16,12 @@ export const WORK_DIR = process.env.CDK8S_STEPS_E2E_WORK_DIR ?? path.join(REPO_R
 export const CONTAINERS_CONF = path.join(REPO_ROOT, 'podman', 'containers.conf');
 
 /**
- * Environment for every podman call. A CONTAINERS_CONF already set by the caller wins (a
- * workstation whose podman works with its own configuration); otherwise the repo's file is used.
+ * Environment for every podman call. A CONTAINERS_CONF already set by the caller wins, and with
+ * CDK8S_STEPS_OWN_PODMAN_CONFIG=1 podman keeps its own configuration (a workstation, e.g. rootless
+ * podman with systemd, whose podman works as installed); otherwise the repo's file is used.
  */
 export function podmanEnv(): NodeJS.ProcessEnv {
+  if (process.env.CDK8S_STEPS_OWN_PODMAN_CONFIG === '1') return { ...process.env };
   return { ...process.env, CONTAINERS_CONF: process.env.CONTAINERS_CONF || CONTAINERS_CONF };
 }
 

@@ -47,6 +47,13 @@ export async function ensureStepImage(): Promise<string> {
   return STEP_IMAGE;
 }
 
+/** Go needs a build cache; without HOME (some CI runners) it has no default one. */
+function goEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, GOPROXY: 'off' };
+  if (!env.GOCACHE && !env.HOME && !env.XDG_CACHE_HOME) env.GOCACHE = path.join(WORK_DIR, 'gocache');
+  return env;
+}
+
 /** Finds busybox-static: a statically linked busybox (a dynamic one cannot run in an empty rootfs). */
 export function findStaticBusybox(): string {
   const candidates = [process.env.CDK8S_STEPS_BUSYBOX, '/bin/busybox', '/usr/bin/busybox'].filter((c): c is string => !!c);
@@ -104,10 +111,8 @@ async function buildStepImage(): Promise<boolean> {
   fs.mkdirSync(bin, { recursive: true });
 
   // The stamp helper: static, stripped, standard library only (no module proxy needed).
-  const goEnv: NodeJS.ProcessEnv = { ...process.env, CGO_ENABLED: '0' };
-  if (!process.env.GOCACHE && !process.env.HOME) goEnv.GOCACHE = path.join(WORK_DIR, 'gocache');
   await run('go', ['build', '-trimpath', '-ldflags=-s -w', '-o', path.join(bin, 'stamp'), 'stamp.go'], {
-    cwd: STEP_IMAGE_DIR, env: goEnv, timeoutMs: 300_000,
+    cwd: STEP_IMAGE_DIR, env: { ...goEnv(), CGO_ENABLED: '0' }, timeoutMs: 300_000,
   });
 
   fs.copyFileSync(busybox, path.join(bin, 'busybox'));
@@ -203,7 +208,7 @@ async function buildEntrypointImage(): Promise<boolean> {
   }
   await run('sh', [path.join(snapshot, 'build.sh'), ...entrypointBuildArgs()], {
     cwd: snapshot,
-    env: { ...podmanEnv(), ARCHES: hostArch(), ENGINE: 'podman' },
+    env: { ...podmanEnv(), ...goEnv(), ARCHES: hostArch(), ENGINE: 'podman' },
     timeoutMs: 600_000,
   });
   const newId = await imageId(ENTRYPOINT_IMAGE);
