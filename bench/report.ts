@@ -82,7 +82,7 @@ function handoffRows(p: any, rows: Row[], missing: string[]) {
     rows.push({
       figure: fig,
       subject: r.role === 'floor' ? 'floor: child spawned directly, no wrapper'
-        : r.figure.startsWith('diagnostic') ? 'diagnostic: wrapper start (no deps) -> child'
+        : r.figure.startsWith('diagnostic') ? `diagnostic: ${r.waiter}: start, no deps -> child starts`
           : `${r.waiter}: rename -> child starts`,
       role: r.figure.startsWith('diagnostic') ? 'diagnostic' : r.role,
       measured,
@@ -224,7 +224,9 @@ function synthRows(p: any, rows: Row[], missing: string[]) {
       figure: fig,
       subject: `${r.steps} steps, ${r.edges} edges: StepPod vs plain kplus Pod`,
       role: 'ours',
-      measured: `${ms(r.stepPod.median_ms)} vs ${ms(r.plainPod.median_ms)} = ${r.ratio.toFixed(2)}x (median of ${r.stepPod.reps}/${r.plainPod.reps}); peakRequests() ${ms(r.peakRequests_ms)}`,
+      measured: `${ms(r.stepPod.median_ms)} vs ${ms(r.plainPod.median_ms)} = ${r.ratio.toFixed(2)}x (medians of ${r.stepPod.reps}, alternating; `
+        + `minimums ${ms(r.stepPod.min_ms)} vs ${ms(r.plainPod.min_ms)} = ${(r.ratio_of_minimums ?? r.stepPod.min_ms / r.plainPod.min_ms).toFixed(2)}x); peakRequests() ${ms(r.peakRequests_ms)}; `
+        + `YAML ${(r.stepPod.yaml_bytes / 1024).toFixed(0)} KiB vs ${(r.plainPod.yaml_bytes / 1024).toFixed(0)} KiB (${(r.stepPod.yaml_bytes / r.plainPod.yaml_bytes).toFixed(1)}x)`,
       goal: goals.join(', '),
       met,
       values: r,
