@@ -16,7 +16,11 @@ import * as path from 'path';
 import { podman, podmanEnv, REPO_ROOT, run, WORK_DIR, withLock } from './podman';
 
 export const STEP_IMAGE = 'localhost/cdk8s-steps-e2e-step:dev';
-export const ENTRYPOINT_IMAGE = 'localhost/cdk8s-steps-entrypoint:dev';
+/**
+ * The entrypoint image the scenarios run. CDK8S_STEPS_E2E_ENTRYPOINT_IMAGE runs them against another
+ * local image instead (not built here; e.g. a deliberately broken one, to see the suite fail).
+ */
+export const ENTRYPOINT_IMAGE = process.env.CDK8S_STEPS_E2E_ENTRYPOINT_IMAGE || 'localhost/cdk8s-steps-entrypoint:dev';
 
 const STEP_IMAGE_DIR = path.join(REPO_ROOT, 'podman', 'step-image');
 const ENTRYPOINT_DIR = path.join(REPO_ROOT, 'entrypoint-image');
@@ -36,7 +40,11 @@ export async function ensureImages(): Promise<BuiltImages> {
   return withLock('images', async () => {
     const built: string[] = [];
     if (await buildStepImage()) built.push(STEP_IMAGE);
-    if (await buildEntrypointImage()) built.push(ENTRYPOINT_IMAGE);
+    if (process.env.CDK8S_STEPS_E2E_ENTRYPOINT_IMAGE) {
+      if (!await imageId(ENTRYPOINT_IMAGE)) throw new Error(`CDK8S_STEPS_E2E_ENTRYPOINT_IMAGE=${ENTRYPOINT_IMAGE} does not exist locally`);
+    } else if (await buildEntrypointImage()) {
+      built.push(ENTRYPOINT_IMAGE);
+    }
     return { step: STEP_IMAGE, entrypoint: ENTRYPOINT_IMAGE, built };
   });
 }
