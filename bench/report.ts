@@ -141,7 +141,9 @@ function deadRows(p: any, rows: Row[], missing: string[]) {
     const s = r.stats;
     let measured: string;
     if (s.n > 0) {
-      measured = `median ${ms(s.median_ms)}, max ${ms(s.max_ms)} (n=${s.n}; reasons ${JSON.stringify(r.reasons)}; exit ${JSON.stringify(r.exit_codes)})`;
+      measured = `dependent exits: median ${ms(s.median_ms)}, max ${ms(s.max_ms)} (n=${s.n}; reasons ${JSON.stringify(r.reasons)}; exit ${JSON.stringify(r.exit_codes)})`;
+      if (r.done_err_stats?.n) measured += `; its done.err appears: median ${ms(r.done_err_stats.median_ms)}`;
+      if (r.killed_wrapper_reaped_stats?.n) measured += `; killed wrapper reaped: median ${ms(r.killed_wrapper_reaped_stats.median_ms)}`;
       if (r.lock_fd_inherited_by_child) measured += `; lock fd inherited by the child in ${r.lock_fd_inherited_by_child} runs`;
     } else if (r.not_detected > 0) {
       measured = `not detected: still waiting ${r.observe_s} s after the kill (${r.not_detected}/${r.not_detected + s.failed} runs); waits until the task's deadline`;
@@ -364,7 +366,8 @@ function main() {
     hand_off_child: info?.child,
     notMeasured: missing,
     rows,
-    raw: { proc, synth: syn, makespan: mk, info },
+    // every measured number is in rows[].values; the rest of the parts:
+    parts: { info, synthDag: syn?.synth?.dag, resourcesMethod: syn?.resources?.how, makespanWorkload: mk?.workload, makespanImages: mk?.images },
   };
   fs.writeFileSync(out, JSON.stringify(doc, null, 2) + '\n');
   console.log('');

@@ -544,6 +544,40 @@ func idle(ws []waiter, window time.Duration) []idleResult {
 
 // ---------------------------------------------------------------- 3. dead dependency
 
+// watchFor returns a channel that receives mono() when `name` appears in dir (created or
+// renamed into it), read with inotify in a goroutine; stop() ends the watch.
+func watchFor(dir, name string) (<-chan int64, func(), error) {
+	fd, err := syscall.InotifyInit1(syscall.IN_CLOEXEC)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := syscall.InotifyAddWatch(fd, dir, syscall.IN_MOVED_TO|syscall.IN_CREATE); err != nil {
+		syscall.Close(fd)
+		return nil, nil, err
+	}
+	ch := make(chan int64, 1)
+	go func() {
+		buf := make([]byte, 16*1024)
+		for {
+			n, err := syscall.Read(fd, buf)
+			t := mono()
+			if err != nil || n <= 0 {
+				return
+			}
+			for off := 0; off+syscall.SizeofInotifyEvent <= n; {
+				ev := (*syscall.InotifyEvent)(unsafe.Pointer(&buf[off]))
+				nb := buf[off+syscall.SizeofInotifyEvent : off+syscall.SizeofInotifyEvent+int(ev.Len)]
+				off += syscall.SizeofInotifyEvent + int(ev.Len)
+				if strings.TrimRight(string(nb), "\x00") == name {
+					ch <- t
+					return
+				}
+			}
+		}
+	}()
+	return ch, func() { syscall.Close(fd) }, nil
+}
+
 func childrenOf(pid int) []int {
 	var out []int
 	ents, _ := os.ReadDir("/proc")
@@ -584,6 +618,8 @@ func holdsFile(pid int, name string) bool {
 
 type deadSample struct {
 	ns       int64
+	errNs    int64 // kill -> b's done.err renamed into place (its record), -1 when not seen
+	reapNs   int64 // kill -> the killed wrapper reaped by wait4 (the kernel finished tearing it down)
 	reason   string
 	exitCode int
 	leak     bool
@@ -649,6 +685,11 @@ func deadDep(w waiter, whileWaiting bool, observe time.Duration, i int, rng *ran
 			}
 		}
 	}
+	errCh, stopWatch, err := watchFor(b, "done.err")
+	if err != nil {
+		return s, err
+	}
+	defer stopWatch()
 	t0 := mono()
 	_ = syscall.Kill(pa.cmd.Process.Pid, syscall.SIGKILL)
 	for _, k := range kids {
@@ -663,7 +704,19 @@ func deadDep(w waiter, whileWaiting bool, observe time.Duration, i int, rng *ran
 		return s, nil
 	}
 	s.ns = pb.endNs - t0
+	s.errNs = -1
+	select {
+	case t := <-errCh:
+		s.errNs = t - t0
+	case <-time.After(100 * time.Millisecond):
+	}
 	s.exitCode = pb.exitCode()
+	select {
+	case <-pa.done:
+		s.reapNs = pa.endNs - t0
+	case <-time.After(time.Second):
+		s.reapNs = -1
+	}
 	if rb, err := os.ReadFile(filepath.Join(b, "report")); err == nil {
 		var rep struct {
 			Reason string `json:"reason"`
@@ -691,6 +744,8 @@ type deadRow struct {
 	Variant  string         `json:"variant"`
 	Observe  float64        `json:"observe_s"`
 	Stats    stats          `json:"stats"`
+	ErrStats stats          `json:"done_err_stats"`              // kill -> the dependent's done.err appears
+	Reap     stats          `json:"killed_wrapper_reaped_stats"` // kill -> the killed wrapper's wait4 returns
 	NotFound int            `json:"not_detected"`
 	Reasons  map[string]int `json:"reasons"`
 	Codes    map[string]int `json:"exit_codes"`
@@ -775,6 +830,7 @@ func main() {
 		collect := func(w waiter, variant string, whileWaiting bool, n int, par int, observe time.Duration) deadRow {
 			row := deadRow{Waiter: w.Name, Role: w.Role, Variant: variant, Observe: observe.Seconds(), Reasons: map[string]int{}, Codes: map[string]int{}}
 			var mu sync.Mutex
+			var errNs, reapNs []int64
 			v, f, e := runSamples(n, par, 31, func(i int, r *rand.Rand) (int64, error) {
 				s, err := deadDep(w, whileWaiting, observe, i, r)
 				if err != nil {
@@ -791,15 +847,23 @@ func main() {
 					return 0, errNotDetected
 				}
 				row.Codes[strconv.Itoa(s.exitCode)]++
+				if s.errNs >= 0 {
+					errNs = append(errNs, s.errNs)
+				}
+				if s.reapNs >= 0 {
+					reapNs = append(reapNs, s.reapNs)
+				}
 				return s.ns, nil
 			})
 			row.Stats = summarize(v, f-row.NotFound)
+			row.ErrStats = summarize(errNs, 0)
+			row.Reap = summarize(reapNs, 0)
 			for _, x := range e {
 				if x != errNotDetected.Error() {
 					row.Errors = append(row.Errors, x)
 				}
 			}
-			logf("dead dependency %s (%s): median %.1f ms, max %.1f ms, not detected %d, reasons %v", w.Name, variant, row.Stats.Median, row.Stats.Max, row.NotFound, row.Reasons)
+			logf("dead dependency %s (%s): exit median %.1f ms, max %.1f ms; done.err median %.1f ms; killed wrapper reaped median %.1f ms; not detected %d, reasons %v", w.Name, variant, row.Stats.Median, row.Stats.Max, row.ErrStats.Median, row.Reap.Median, row.NotFound, row.Reasons)
 			return row
 		}
 		rows = append(rows, collect(ours, "dependency killed while running", false, *deadN, 1, 5*time.Second))
