@@ -26,7 +26,7 @@ const STEP_IMAGE_DIR = path.join(REPO_ROOT, 'podman', 'step-image');
 const ENTRYPOINT_DIR = path.join(REPO_ROOT, 'entrypoint-image');
 const HASH_LABEL = 'io.cdk8s-steps.e2e.inputs';
 /** Bump to force a rebuild of the step image when the way it is built changes. */
-const STEP_IMAGE_RECIPE = 'step-image v2: busybox applets + stamp in /bin, /tmp, ENV PATH=/bin';
+const STEP_IMAGE_RECIPE = 'step-image v3: busybox applets + stamp in /bin, /tmp, ENV PATH=/bin';
 
 export interface BuiltImages {
   readonly step: string;
@@ -100,6 +100,11 @@ async function imageLabel(image: string, label: string): Promise<string | undefi
   return v && v !== '<no value>' ? v : undefined;
 }
 
+/** Removes the image a rebuild replaced, unless something still uses or tags it (no force). */
+async function removeIfDangling(oldId: string | undefined, newId: string | undefined): Promise<void> {
+  if (oldId && oldId !== newId) await podman(['rmi', oldId], { allowFailure: true });
+}
+
 async function imageId(image: string): Promise<string | undefined> {
   const r = await podman(['image', 'inspect', '--format', '{{.Id}}', image], { allowFailure: true });
   return r.code === 0 ? r.stdout.trim() : undefined;
@@ -132,6 +137,7 @@ async function buildStepImage(): Promise<boolean> {
   fs.mkdirSync(path.join(rootfs, 'tmp'), { mode: 0o1777 });
   fs.chmodSync(path.join(rootfs, 'tmp'), 0o1777);
 
+  const oldId = await imageId(STEP_IMAGE);
   const tar = path.join(dir, 'rootfs.tar');
   await run('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', rootfs, '-cf', tar, '.']);
   await podman([
@@ -142,6 +148,7 @@ async function buildStepImage(): Promise<boolean> {
     tar, STEP_IMAGE,
   ], { timeoutMs: 300_000 });
   fs.rmSync(dir, { recursive: true, force: true });
+  await removeIfDangling(oldId, await imageId(STEP_IMAGE));
   return true;
 }
 
@@ -221,6 +228,7 @@ async function buildEntrypointImage(): Promise<boolean> {
   });
   const newId = await imageId(ENTRYPOINT_IMAGE);
   if (!newId) throw new Error(`entrypoint-image/build.sh succeeded but ${ENTRYPOINT_IMAGE} does not exist`);
+  await removeIfDangling(id, newId);
   fs.mkdirSync(WORK_DIR, { recursive: true });
   fs.writeFileSync(record, JSON.stringify({ inputs, id: newId }));
   fs.rmSync(snapshot, { recursive: true, force: true });
