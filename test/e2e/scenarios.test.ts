@@ -307,6 +307,36 @@ e2e('e2e in podman', () => {
     });
   }, TEST_TIMEOUT_MS);
 
+  test('5b. a step SIGKILLed while still waiting for its own dependency is detected too', async () => {
+    const chart = newChart();
+    const pod = e2ePod(chart, 'killed-waiting');
+    const gate = shStep(pod, 'gate', 'sleep 4');
+    const waiter = shStep(pod, 'waiter', 'true', { dependsOn: [gate] });
+    shStep(pod, 'next', 'true', { dependsOn: [waiter] });
+
+    let killedAt = 0;
+    const r = await runPod(synth(chart), {
+      timeoutMs: 45_000,
+      whileRunning: async (p) => {
+        // The wrapper writes its start marker before it waits (docs/contract.md).
+        await p.waitFor('waiter\'s start marker', async () => (await p.readFile('/cdk8s-steps/steps/waiter/done.started')) !== undefined);
+        killedAt = await p.kill('waiter');
+      },
+    });
+    check(r, () => {
+      expect(r.has('gate.end')).toBe(true);
+      const gateEndMs = nsToEpochMs(r.stampsOf('gate.end')[0]);
+      expect(r.container('waiter').exitCode).toBe(137);
+      expectNeverRan(r, 'waiter');
+      expect(outcome(r, 'next')).toMatchObject({ step: 'next', containerExit: 121, reason: 'DependencyLost' });
+      const lostAt = Date.parse(r.report('next').finishedAt);
+      expect(lostAt - killedAt).toBeLessThan(1_500);
+      // Detected on the kill, not after the gate (4 s) let the dead waiter's turn come.
+      expect(lostAt).toBeLessThan(gateEndMs);
+      expect(outcome(r, 'gate')).toEqual({ step: 'gate', containerExit: 0, reason: 'Succeeded', reportExit: 0 });
+    });
+  }, TEST_TIMEOUT_MS);
+
   test('6. timeout kills a sleeping step (TimedOut); retries make a flaky step succeed on its 2nd attempt', async () => {
     const chart = newChart();
     const pod = e2ePod(chart, 'limits');
