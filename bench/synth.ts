@@ -62,33 +62,33 @@ function time(f: () => string, reps: number, budgetMs: number): SynthCell {
 }
 
 /**
- * Times a and b alternately (a, b, a, b, ...) so that load from other processes on the machine
- * hits both alike; stops after `reps` pairs or `budgetMs` (at least one pair).
+ * Times the functions round-robin (f0, f1, ..., f0, f1, ...) so that load from other processes on
+ * the machine hits all alike; stops after `reps` rounds or `budgetMs` (at least one round).
  */
-function timePair(a: () => string, b: () => string, reps: number, budgetMs: number): [SynthCell, SynthCell] {
-  const xa: number[] = [];
-  const xb: number[] = [];
-  let ba = 0;
-  let bb = 0;
+function timeRounds(fs: Array<() => string>, reps: number, budgetMs: number): SynthCell[] {
+  const xs: number[][] = fs.map(() => []);
+  const bytes: number[] = fs.map(() => 0);
   const t0 = now();
   for (let r = 0; r < reps; r++) {
-    gc();
-    let t = now();
-    ba = a().length;
-    xa.push(now() - t);
-    gc();
-    t = now();
-    bb = b().length;
-    xb.push(now() - t);
+    fs.forEach((f, i) => {
+      gc();
+      const t = now();
+      bytes[i] = f().length;
+      xs[i].push(now() - t);
+    });
     if (now() - t0 > budgetMs) break;
   }
-  const cell = (xs: number[], bytes: number): SynthCell => ({ median_ms: median(xs), min_ms: Math.min(...xs), reps: xs.length, yaml_bytes: bytes });
-  return [cell(xa, ba), cell(xb, bb)];
+  return xs.map((x, i) => ({ median_ms: median(x), min_ms: Math.min(...x), reps: x.length, yaml_bytes: bytes[i] }));
+}
+
+/** Construct + chart.toJson() only: everything but the YAML serialisation. */
+function toJsonOnly(app: App): string {
+  return JSON.stringify(app.charts.map((c) => c.toJson()));
 }
 
 function synthFigure(quick: boolean) {
   const sizes = [10, 100, 1000, 5000];
-  const reps: Record<number, number> = quick ? { 10: 5, 100: 3, 1000: 1, 5000: 1 } : { 10: 30, 100: 15, 1000: 5, 5000: 3 };
+  const reps: Record<number, number> = quick ? { 10: 5, 100: 3, 1000: 1, 5000: 1 } : { 10: 30, 100: 15, 1000: 7, 5000: 3 };
   const budget = quick ? 5_000 : 25_000;
   // warm-up (JIT) on a mid-size graph, both kinds
   const warm = randomDag(200, 3, 7);
@@ -99,7 +99,12 @@ function synthFigure(quick: boolean) {
   const rows: any[] = [];
   for (const n of sizes) {
     const dag = randomDag(n, 3, 42);
-    const [plain, steps] = timePair(() => buildPlainPod(dag).synthYaml(), () => buildStepPod(dag).app.synthYaml(), reps[n], budget);
+    const [plain, steps, plainJson, stepsJson] = timeRounds([
+      () => buildPlainPod(dag).synthYaml(),
+      () => buildStepPod(dag).app.synthYaml(),
+      () => toJsonOnly(buildPlainPod(dag)),
+      () => toJsonOnly(buildStepPod(dag).app),
+    ], reps[n], budget);
     // the peak computation alone (diagnostic), on an already built graph
     const { pod } = buildStepPod(dag);
     const graph = pod.graph;
@@ -111,6 +116,7 @@ function synthFigure(quick: boolean) {
       plainPod: plain,
       ratio: steps.median_ms / plain.median_ms,
       ratio_of_minimums: steps.min_ms / plain.min_ms,
+      withoutYaml: { stepPod: stepsJson, plainPod: plainJson, ratio: stepsJson.median_ms / plainJson.median_ms },
       peakRequests_ms: pk.median_ms,
     };
     console.error(`synth n=${n} e=${dag.edges}: StepPod ${steps.median_ms.toFixed(1)} ms, plain ${plain.median_ms.toFixed(1)} ms, ratio ${row.ratio.toFixed(2)}, peak ${pk.median_ms.toFixed(1)} ms`);
