@@ -175,7 +175,7 @@ function sizeRows(info: any, mk: any, rows: Row[], missing: string[]) {
     const n = fs.statSync(b.file).size;
     rows.push({
       figure: fig,
-      subject: `entrypoint binary linux/${b.arch} (static, stripped)`,
+      subject: `entrypoint binary linux/${b.arch} (static, stripped${info?.entrypointBuilt === false ? ', from entrypoint-image/out/' : ''})`,
       role: 'ours',
       measured: `${bytes(n)}, ${(TEKTON_ENTRYPOINT_BYTES / n).toFixed(1)}x smaller than Tekton's`,
       goal: '<= 2 MiB (issue 3)',
@@ -374,7 +374,7 @@ function main() {
   console.log('');
   console.log(`cdk8s-steps benchmarks — ${m.date}`);
   console.log(`machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, ${m.kernel}, ${m.os}; Node ${m.node}; ${m.go}; podman ${m.podman ?? 'n/a'}; load average at start ${JSON.stringify(m.loadavgAtStart)}, at end ${JSON.stringify(m.loadavgAtEnd)}`);
-  console.log(`code: ${m.gitCommit}${m.uncommittedChangesInSrcOrEntrypoint ? ' + uncommitted changes in src/ or entrypoint-image/' : ''}; hand-off child: ${info?.child ?? '?'}`);
+  console.log(`code: ${m.gitCommit}${m.uncommittedChangesInSrcOrEntrypoint ? ' + uncommitted changes in src/ or entrypoint-image/' : ''}; entrypoint ${info?.binarySource ?? '?'}; hand-off child: ${info?.child ?? '?'}`);
   console.log('');
   printTable(rows);
   console.log('');
