@@ -433,16 +433,18 @@ e2e('e2e in podman', () => {
 
   test('9. the examples that use only local images run green', async () => {
     // Synthesised the way users run it (an App writing one YAML file per chart), into scratch space.
-    const outdir = path.join(WORK_DIR, 'examples-dist');
+    const outdir = path.join(WORK_DIR, `examples-dist-${process.pid}`); // per process: jest runs may overlap
     fs.rmSync(outdir, { recursive: true, force: true });
     buildApp(new App({ outdir })).synth();
     const files = fs.readdirSync(outdir).filter((f) => f.endsWith('.yaml')).sort();
+    const manifests = files.map((f) => ({ file: f, yaml: fs.readFileSync(path.join(outdir, f), 'utf8') }));
+    fs.rmSync(outdir, { recursive: true, force: true });
     expect(files.length).toBeGreaterThan(0);
 
     const ran: string[] = [];
     const notLocal: string[] = [];
-    for (const file of files) {
-      const docs = YAML.parseAllDocuments(fs.readFileSync(path.join(outdir, file), 'utf8')).map((d) => d.toJSON());
+    for (const { file, yaml } of manifests) {
+      const docs = YAML.parseAllDocuments(yaml).map((d) => d.toJSON());
       const workload = docs.find((d) => d?.kind === 'Pod' || d?.kind === 'Job');
       if (!workload) continue;
       const spec = workload.kind === 'Job' ? workload.spec.template.spec : workload.spec;
