@@ -1,5 +1,5 @@
 import { Graph, alg } from '@dagrejs/graphlib';
-import { maxWeightAntichain } from './antichain';
+import { Antichain, maxWeightAntichain } from './antichain';
 import { formatQuantity, parseQuantity, toSafeIntegers } from './quantity';
 
 /**
@@ -34,23 +34,53 @@ export class StepGraph {
     return new StepGraph(nodes);
   }
 
-  private readonly graph = new Graph({ directed: true });
   private readonly nodes = new Map<string, StepGraphNode>();
+  /** Direct dependencies per step, without repeats. */
+  private readonly deps = new Map<string, string[]>();
+  private lib?: Graph;
 
   private constructor(nodes: StepGraphNode[]) {
     for (const node of nodes) {
       if (this.nodes.has(node.name)) throw new Error(`Step "${node.name}" is declared twice: step names must be unique`);
       this.nodes.set(node.name, node);
-      this.graph.setNode(node.name);
     }
     for (const node of nodes) {
-      for (const dep of node.dependsOn ?? []) {
-        if (!this.nodes.has(dep)) {
-          throw new Error(`Step "${node.name}" depends on "${dep}", which is not a step of this graph`);
-        }
-        this.graph.setEdge(dep, node.name);
+      const deps = [...new Set(node.dependsOn ?? [])];
+      const unknown = deps.find(dep => !this.nodes.has(dep));
+      if (unknown !== undefined) {
+        throw new Error(`Step "${node.name}" depends on "${unknown}", which is not a step of this graph`);
       }
+      this.deps.set(node.name, deps);
     }
+  }
+
+  /** The graphlib graph, built on first use (synthesis of a valid graph never needs it). */
+  private get graph(): Graph {
+    if (!this.lib) {
+      this.lib = new Graph({ directed: true });
+      for (const name of this.nodes.keys()) this.lib.setNode(name);
+      for (const [name, deps] of this.deps) for (const dep of deps) this.lib.setEdge(dep, name);
+    }
+    return this.lib;
+  }
+
+  /** Kahn's algorithm over arrays: true when every step can be ordered after its dependencies. */
+  private isAcyclic(): boolean {
+    const names = this.steps;
+    const index = new Map(names.map((n, i) => [n, i]));
+    const dependents: number[][] = names.map(() => []);
+    const waiting = new Int32Array(names.length);
+    names.forEach((name, i) => {
+      for (const dep of this.dependenciesOf(name)) {
+        dependents[index.get(dep)!].push(i);
+        waiting[i]++;
+      }
+    });
+    const ready = names.map((_, i) => i).filter(i => waiting[i] === 0);
+    for (let k = 0; k < ready.length; k++) {
+      for (const next of dependents[ready[k]]) if (--waiting[next] === 0) ready.push(next);
+    }
+    return ready.length === names.length;
   }
 
   /** Step names, in the order they were declared. */
@@ -60,7 +90,8 @@ export class StepGraph {
 
   /** Direct dependencies of a step, in the order they were declared. */
   public dependenciesOf(name: string): string[] {
-    return [...new Set(this.node(name).dependsOn ?? [])];
+    this.node(name);
+    return [...this.deps.get(name)!];
   }
 
   /** Direct dependents of a step: the steps that wait for it. */
@@ -75,7 +106,7 @@ export class StepGraph {
    * that depends on itself is a cycle of one.
    */
   public findCycle(): string[] | undefined {
-    if (alg.isAcyclic(this.graph)) return undefined;
+    if (this.isAcyclic()) return undefined;
     const component = new Set(alg.findCycles(this.graph)[0]);
     // Inside a strongly connected component every step has a successor in the component:
     // walking successors must come back to a step already on the path.
@@ -136,6 +167,7 @@ export class StepGraph {
     }
     const resources = new Set(names.flatMap(n => Object.keys(this.nodes.get(n)!.requests ?? {})));
     const peaks = new Map<string, { total: bigint; members: Set<string> }>();
+    const antichains = new Map<string, Antichain>();
     for (const resource of [...resources].sort()) {
       const nanos = names.map(n => {
         const q = this.nodes.get(n)!.requests?.[resource];
@@ -146,10 +178,19 @@ export class StepGraph {
         }
       });
       const { scaled, scale } = toSafeIntegers(nanos);
-      const antichain = maxWeightAntichain(scaled, edges);
+      // Resources whose requests are proportional (the same default on every step, say) share
+      // one antichain: compute each distinct weight pattern once.
+      const unit = scaled.reduce(gcd, 0) || 1;
+      const pattern = scaled.map(w => w / unit).join(',');
+      let antichain = antichains.get(pattern);
+      if (!antichain) {
+        antichain = maxWeightAntichain(scaled.map(w => w / unit), edges);
+        antichains.set(pattern, antichain);
+      }
+      const members = antichain.members;
       peaks.set(resource, {
-        total: BigInt(antichain.weight) * scale,
-        members: new Set(names.filter((_, i) => antichain.members[i])),
+        total: BigInt(antichain.weight) * BigInt(unit) * scale,
+        members: new Set(names.filter((_, i) => members[i])),
       });
     }
     return peaks;
@@ -182,4 +223,8 @@ export class StepGraph {
     if (!node) throw new Error(`There is no step named "${name}" (steps: ${this.steps.join(', ') || 'none'})`);
     return node;
   }
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
 }

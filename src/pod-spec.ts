@@ -80,17 +80,16 @@ export function wrapperArgs(step: StepPlan, failFast: boolean, command: string[]
 /**
  * Rewrites `spec` so that its step containers run through the entrypoint in dependency order.
  * The input is not modified.
+ * @param graph the plan's graph, as `planGraph(plan, spec.containers)` builds it
  */
-export function injectSteps(spec: k8s.PodSpec, plan: InjectionPlan): k8s.PodSpec {
+export function injectSteps(spec: k8s.PodSpec, plan: InjectionPlan, graph = planGraph(plan, spec.containers)): k8s.PodSpec {
   const steps = new Map(plan.steps.map(s => [s.name, s]));
   const sidecars = new Set(plan.sidecars);
   const workspaceMount = plan.workspace ? [{ name: layout.WORKSPACE_VOLUME, mountPath: layout.WORKSPACE_PATH }] : [];
   const abortMount = plan.failFast ? [{ name: layout.ABORT_VOLUME, mountPath: layout.ABORT_DIR }] : [];
   const binMount = { name: layout.BIN_VOLUME, mountPath: layout.BIN_DIR, readOnly: true };
 
-  const requests = plan.resourceStrategy === ResourceStrategy.SUM
-    ? undefined
-    : peakRequests(planGraph(plan, spec.containers));
+  const requests = plan.resourceStrategy === ResourceStrategy.SUM ? undefined : peakRequests(graph);
 
   const containers = spec.containers.map((container): k8s.Container => {
     const step = steps.get(container.name);

@@ -19,6 +19,8 @@ type Host = kplus.AbstractPod & { readonly podMetadata: { addAnnotation(key: str
 export class StepSet {
   private readonly stepList: Step[] = [];
   private readonly sidecarNames: string[] = [];
+  /** Names of the steps and sidecars (plain containers are checked at validation). */
+  private readonly names = new Set<string>();
   private readonly entrypoint: Entrypoint;
 
   constructor(private readonly host: Host, private readonly options: StepWorkloadOptions) {
@@ -51,6 +53,7 @@ export class StepSet {
     const step = Step._create(this, stepName, container, options); // validates before anything is added
     this.host.attachContainer(container);
     this.stepList.push(step);
+    this.names.add(stepName);
     return step;
   }
 
@@ -61,11 +64,26 @@ export class StepSet {
     }
     const sidecar = this.host.addInitContainer({ ...options, name, restartPolicy: kplus.ContainerRestartPolicy.ALWAYS });
     this.sidecarNames.push(name);
+    this.names.add(name);
     return sidecar;
   }
 
   /** Everything wrong with the pod, one message per problem. */
   public validate(): string[] {
+    return this.problems(() => StepGraph.fromNodes(this.plan().steps));
+  }
+
+  /** Rewrites the PodSpec cdk8s-plus built. Throws instead of producing output for an invalid pod. */
+  public transform(spec: kplus.k8s.PodSpec): kplus.k8s.PodSpec {
+    const plan = this.plan();
+    let graph: StepGraph | undefined;
+    const errors = this.problems(() => graph = planGraph(plan, spec.containers));
+    if (errors.length > 0) throw new Error(`${this.host.node.path}: invalid steps:\n  ${errors.join('\n  ')}`);
+    return injectSteps(spec, plan, graph!);
+  }
+
+  /** The problems of the pod; `graph` builds the step graph, for the cycle check. */
+  private problems(graph: () => StepGraph): string[] {
     const errors: string[] = [];
     const kind = this.host.constructor.name;
     if (this.stepList.length === 0) {
@@ -110,21 +128,12 @@ export class StepSet {
         }
       }
     }
-    if (errors.length === 0 || this.stepList.length > 0) {
-      try {
-        this.graph.assertAcyclic();
-      } catch (e) {
-        errors.push((e as Error).message);
-      }
+    try {
+      graph().assertAcyclic();
+    } catch (e) {
+      errors.push((e as Error).message);
     }
     return errors;
-  }
-
-  /** Rewrites the PodSpec cdk8s-plus built. Throws instead of producing output for an invalid pod. */
-  public transform(spec: kplus.k8s.PodSpec): kplus.k8s.PodSpec {
-    const errors = this.validate();
-    if (errors.length > 0) throw new Error(`${this.host.node.path}: invalid steps:\n  ${errors.join('\n  ')}`);
-    return injectSteps(spec, this.plan());
   }
 
   private plan(): InjectionPlan {
@@ -156,8 +165,7 @@ export class StepSet {
     if (name === layout.INIT_CONTAINER_NAME) {
       throw new Error(`${what === 'step' ? 'Step' : 'Sidecar'} name "${name}" is reserved for the injected copy container: choose another`);
     }
-    const taken = [...this.host.containers, ...this.host.initContainers].some(c => c.name === name);
-    if (taken) throw new Error(`Cannot add ${what} "${name}": a step, sidecar or container with that name already exists`);
+    if (this.names.has(name)) throw new Error(`Cannot add ${what} "${name}": a step or sidecar with that name already exists`);
   }
 }
 

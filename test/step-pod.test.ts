@@ -305,7 +305,7 @@ describe('bad input is named and nothing is written', () => {
     const chart = newChart();
     const pod = new StepPod(chart, 'pod');
     pod.addStep('a', { image: IMAGE, command: ['true'] });
-    expect(() => pod.addStep('a', { image: IMAGE, command: ['true'] })).toThrow(/Cannot add step "a": a step, sidecar or container with that name already exists/);
+    expect(() => pod.addStep('a', { image: IMAGE, command: ['true'] })).toThrow(/Cannot add step "a": a step or sidecar with that name already exists/);
     expect(() => pod.addSidecar('a', { image: IMAGE })).toThrow(/Cannot add sidecar "a"/);
     expect(() => pod.addStep('cdk8s-steps-init', { image: IMAGE, command: ['true'] })).toThrow(/reserved for the injected copy container/);
     pod.addInitContainer({ name: 'a', image: IMAGE });
@@ -322,6 +322,9 @@ describe('bad input is named and nothing is written', () => {
     const pod = new StepPod(newChart(), 'pod');
     expect(() => pod.addStep('build', { image: IMAGE })).toThrow(/Step "build" has no command.*cannot be known at synth time.*command: \['npm', 'test'\]/);
     expect(() => pod.addStep('build', { image: IMAGE, command: [] })).toThrow(/Step "build" has no command/);
+    // nothing half-added: the name is still free
+    expect(pod.addStep('build', { image: IMAGE, command: ['make'] }).name).toBe('build');
+    expect(pod.containers.map(c => c.name)).toEqual(['build']);
   });
 
   test.each([kplus.RestartPolicy.ALWAYS, kplus.RestartPolicy.ON_FAILURE])('restartPolicy %s', policy => {
