@@ -82,21 +82,23 @@ func runStep(args []string) int {
 
 	w := newWaiter(cfg.WaitFiles, cfg.AbortFile)
 	res, cleanup := w.wait(s)
+	if res.kind != waitReady {
+		// Close the inotify descriptor only after the record is written: the
+		// close waits for a kernel grace period (~6 ms), which would otherwise
+		// delay every level of a skip or loss cascade.
+		defer cleanup()
+	}
 	switch res.kind {
 	case waitSkipped:
-		cleanup()
 		return s.finish(outcome{reason: reasonSkipped, code: exitSkipped, exit: exitSkipped,
 			message: "skipped: dependency failed: " + res.file + suffixErr + " exists"})
 	case waitLost:
-		cleanup()
 		return s.finish(outcome{reason: reasonDependencyLost, code: exitLost, exit: exitLost, abort: true,
 			message: "dependency lost: " + res.file + " was started but its wrapper is gone without a record"})
 	case waitAborted:
-		cleanup()
 		return s.finish(outcome{reason: reasonAborted, code: exitAborted, exit: exitAborted,
 			message: "aborted: fail-fast marker " + res.file + " exists"})
 	case waitInterrupted:
-		cleanup()
 		sig := s.terminatedBy()
 		code := exitSignalBase + int(sig)
 		return s.finish(outcome{reason: reasonAborted, code: code, exit: code,
@@ -104,7 +106,7 @@ func runStep(args []string) int {
 	}
 	if lookErr != nil {
 		if path, lookErr = lookPath(cfg.Entrypoint); lookErr != nil {
-			cleanup()
+			defer cleanup()
 			return s.finish(execFailure(cfg.Entrypoint, lookErr))
 		}
 	}
