@@ -90,8 +90,9 @@ describeWithGo('synthesised flags against the real entrypoint', () => {
 
   test('failFast aborts steps that had not started', async () => {
     const manifest = synthPod(pod => {
-      const a = step(pod, 'a', 'exit 1');
-      const slow = step(pod, 'slow', 'sleep 0.5');
+      // a fails only once slow's command is running, so slow is never aborted by a race
+      const a = step(pod, 'a', 'until [ -e "$LOG.slow" ]; do sleep 0.01; done; exit 1');
+      const slow = step(pod, 'slow', 'touch "$LOG.slow"; sleep 0.5');
       step(pod, 'after', 'true', [slow]);
       void a;
     }, { failFast: true });
