@@ -48,6 +48,10 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/entrypoint-image/', '/scripts/', '/.ci/', '/podman/'] },
 });
 
+// Lint the examples and scripts like the sources.
+project.eslint?.addLintPattern('examples');
+project.eslint?.addLintPattern('scripts');
+
 // The entrypoint (Go, standard library only) is part of every test run.
 const goTest = project.addTask('test:go', {
   description: 'vet and race-test the entrypoint binary',

@@ -3,9 +3,9 @@
  * each step's report as a table. Called by scripts/try-local.sh; see its usage.
  */
 import * as fs from 'fs';
-import { ensureImages } from '../test/e2e/setup';
 import { ContainerResult, PodResult, runPod } from '../test/e2e/harness';
 import { podmanStatus } from '../test/e2e/podman';
+import { ensureImages } from '../test/e2e/setup';
 
 const USAGE = `usage: scripts/try-local.sh [--timeout SECONDS] [--build-images] [--quiet] [--keep] <manifest.yaml | ->
 
