@@ -22,9 +22,15 @@ export class StepSet {
   /** Names of the steps and sidecars (plain containers are checked at validation). */
   private readonly names = new Set<string>();
   private readonly entrypoint: Entrypoint;
+  private readonly workspace: boolean;
+  private readonly failFast: boolean;
+  private readonly resourceStrategy: ResourceStrategy;
 
-  constructor(private readonly host: Host, private readonly options: StepWorkloadOptions) {
+  constructor(private readonly host: Host, options: StepWorkloadOptions) {
     this.entrypoint = options.entrypoint ?? Entrypoint.DEFAULT;
+    this.workspace = options.workspace ?? true;
+    this.failFast = options.failFast ?? false;
+    this.resourceStrategy = options.resourceStrategy ?? ResourceStrategy.PEAK;
     host.node.addValidation({ validate: () => this.validate() });
     // The graph is only complete at synthesis: record it lazily.
     host.podMetadata.addAnnotation(layout.GRAPH_ANNOTATION,
@@ -40,7 +46,7 @@ export class StepSet {
   }
 
   public addStep(stepName: string, options: StepOptions): Step {
-    this.checkNewName(stepName, 'step');
+    this.checkNewName(stepName, 'Step');
     if (options.name !== undefined && options.name !== stepName) {
       throw new Error(`Step "${stepName}": options.name is "${options.name}"; leave it out, the step name is the container name`);
     }
@@ -58,7 +64,7 @@ export class StepSet {
   }
 
   public addSidecar(name: string, options: kplus.ContainerProps): kplus.Container {
-    this.checkNewName(name, 'sidecar');
+    this.checkNewName(name, 'Sidecar');
     if (options.name !== undefined && options.name !== name) {
       throw new Error(`Sidecar "${name}": options.name is "${options.name}"; leave it out, the sidecar name is the container name`);
     }
@@ -100,16 +106,17 @@ export class StepSet {
           + 'Use addStep() for work that runs in order, or addSidecar() for a service that runs alongside');
       }
     }
+    const all = [...this.host.initContainers, ...this.host.containers];
     const seen = new Set([layout.INIT_CONTAINER_NAME]);
-    for (const c of [...this.host.initContainers, ...this.host.containers]) {
+    for (const c of all) {
       if (seen.has(c.name)) errors.push(`Container name "${c.name}" is used twice (steps, sidecars and initContainers share one namespace, and "${layout.INIT_CONTAINER_NAME}" is reserved)`);
       seen.add(c.name);
     }
     const reservedVolumes = new Set([...layout.RESERVED_VOLUMES, ...this.stepList.map(s => layout.stateVolume(s.name))]);
-    if (this.options.workspace ?? true) reservedVolumes.add(layout.WORKSPACE_VOLUME);
+    if (this.workspace) reservedVolumes.add(layout.WORKSPACE_VOLUME);
     const userVolumes = new Set([
       ...this.host.volumes.map(v => v.name),
-      ...[...this.host.containers, ...this.host.initContainers].flatMap(c => c.mounts.map(m => m.volume.name)),
+      ...all.flatMap(c => c.mounts.map(m => m.volume.name)),
     ]);
     for (const name of userVolumes) {
       if (reservedVolumes.has(name)) {
@@ -117,12 +124,12 @@ export class StepSet {
           + (name === layout.WORKSPACE_VOLUME ? ' (or set workspace: false)' : ''));
       }
     }
-    for (const c of [...this.host.containers, ...this.host.initContainers]) {
+    for (const c of all) {
       for (const m of c.mounts) {
         if (layout.isReservedPath(m.path)) {
           errors.push(`Container "${c.name}" mounts a volume at ${m.path}, under ${layout.RESERVED_ROOT}/, which the library `
             + 'reserves for the entrypoint and step state: mount it elsewhere');
-        } else if ((this.options.workspace ?? true) && m.path.replace(/\/+$/, '') === layout.WORKSPACE_PATH) {
+        } else if (this.workspace && m.path.replace(/\/+$/, '') === layout.WORKSPACE_PATH) {
           errors.push(`Container "${c.name}" mounts a volume at ${layout.WORKSPACE_PATH}, where the shared workspace goes: `
             + 'mount it elsewhere, or set workspace: false');
         }
@@ -151,21 +158,23 @@ export class StepSet {
         binaryPath: this.entrypoint.binaryPath,
         imagePullPolicy: this.entrypoint.imagePullPolicy,
       },
-      failFast: this.options.failFast ?? false,
-      workspace: this.options.workspace ?? true,
-      resourceStrategy: this.options.resourceStrategy ?? ResourceStrategy.PEAK,
+      failFast: this.failFast,
+      workspace: this.workspace,
+      resourceStrategy: this.resourceStrategy,
     };
   }
 
-  private checkNewName(name: string, what: string): void {
+  private checkNewName(name: string, what: 'Step' | 'Sidecar'): void {
     const problem = layout.dnsLabelProblem(name);
     if (problem) {
-      throw new Error(`${what === 'step' ? 'Step' : 'Sidecar'} name "${name}" is not a valid container name (a DNS-1123 label): ${problem}`);
+      throw new Error(`${what} name "${name}" is not a valid container name (a DNS-1123 label): ${problem}`);
     }
     if (name === layout.INIT_CONTAINER_NAME) {
-      throw new Error(`${what === 'step' ? 'Step' : 'Sidecar'} name "${name}" is reserved for the injected copy container: choose another`);
+      throw new Error(`${what} name "${name}" is reserved for the injected copy container: choose another`);
     }
-    if (this.names.has(name)) throw new Error(`Cannot add ${what} "${name}": a step or sidecar with that name already exists`);
+    if (this.names.has(name)) {
+      throw new Error(`Cannot add ${what.toLowerCase()} "${name}": a step or sidecar with that name already exists`);
+    }
   }
 }
 
