@@ -50,20 +50,21 @@ func exists(path string) bool {
 // probeLost reports whether the step with post file P is lost: it has
 // started (P.started exists), its lock is free (it can be locked shared
 // without blocking) and, checked while holding that lock, it left neither P
-// nor P.err. The lock file is opened read-only, which works on a read-only
+// nor P.err. held is true when the step has started and its lock is taken.
+// The lock file is opened read-only, which works on a read-only
 // mount; the probe's own open and close only produce IN_OPEN and
 // IN_CLOSE_NOWRITE, which the waiter does not subscribe to.
-func probeLost(post string) bool {
+func probeLost(post string) (lost, held bool) {
 	if !exists(post + suffixStarted) {
-		return false
+		return false, false
 	}
 	fd, err := syscall.Open(post+suffixLock, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
-		return false
+		return false, false
 	}
 	defer syscall.Close(fd)
 	if err := syscall.Flock(fd, syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
-		return false // held: the step is alive
+		return false, true // held: the step is alive, or dying right now
 	}
-	return !exists(post) && !exists(post+suffixErr)
+	return !exists(post) && !exists(post+suffixErr), false
 }

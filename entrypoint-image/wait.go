@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -57,6 +58,13 @@ type waiter struct {
 	// broken is set when a watch went away (directory removed or
 	// unmounted): the waiter then falls back to polling.
 	broken bool
+	// held is set when check finds a started dependency's lock taken.
+	held bool
+	// Re-probing of the dependencies after a lock was found taken where it
+	// may be in the middle of being dropped: recheckAt is the next look
+	// (zero when none is due), recheckDelay the current backoff.
+	recheckAt    time.Time
+	recheckDelay time.Duration
 }
 
 // watchMask: a file appearing (created, renamed into place, closed after
@@ -66,6 +74,38 @@ const watchMask = syscall.IN_CREATE | syscall.IN_MOVED_TO | syscall.IN_CLOSE_WRI
 
 // pollInterval is used only when inotify is unavailable.
 const pollInterval = 50 * time.Millisecond
+
+// The kernel sends the IN_CLOSE_WRITE of a dying wrapper's lock file before
+// it drops the wrapper's flock (__fput: fsnotify_close, then
+// locks_remove_file), and nothing marks the drop itself. A probe in between
+// finds the lock still taken. So after a lock's close event finds it taken,
+// and after a first look that finds a started dependency's lock taken (its
+// close event may have come just before the watch), the waiter looks again
+// after 1 ms, 2 ms, 4 ms, ... and stops once the delay would exceed recheckMax.
+const (
+	recheckFirst = time.Millisecond
+	recheckMax   = 2 * time.Second
+)
+
+// armRecheck (re)starts the re-probing backoff.
+func (w *waiter) armRecheck() {
+	w.recheckDelay = recheckFirst
+	w.recheckAt = time.Now().Add(recheckFirst)
+}
+
+// recheck is a due re-probe: it looks at the files and schedules the next
+// look, if any.
+func (w *waiter) recheck() (waitResult, bool) {
+	if r, ok := w.check(); ok {
+		return r, true
+	}
+	if w.recheckDelay *= 2; w.recheckDelay > recheckMax {
+		w.recheckAt = time.Time{}
+	} else {
+		w.recheckAt = time.Now().Add(w.recheckDelay)
+	}
+	return waitResult{}, false
+}
 
 func newWaiter(waitFiles []string, abort string) *waiter {
 	w := &waiter{abort: abort, byDir: map[string]map[string][]target{}}
@@ -112,8 +152,12 @@ func (w *waiter) check() (waitResult, bool) {
 		}
 	}
 	for i := range w.deps {
-		if d := &w.deps[i]; !d.done && probeLost(d.post) {
-			return waitResult{waitLost, d.post}, true
+		if d := &w.deps[i]; !d.done {
+			lost, held := probeLost(d.post)
+			if lost {
+				return waitResult{waitLost, d.post}, true
+			}
+			w.held = w.held || held
 		}
 	}
 	if w.abort != "" && exists(w.abort) {
@@ -173,10 +217,16 @@ func (w *waiter) wait(intr interruptor) (waitResult, func()) {
 	if r, ok := w.check(); ok {
 		return r, cleanup
 	}
+	if w.held {
+		w.armRecheck()
+	}
 	intr.setWaker(func() { f.SetReadDeadline(time.Unix(1, 0)) })
 	defer intr.setWaker(nil)
 	buf := make([]byte, 64*1024)
 	for {
+		// The deadline is set before looking at the interruption flag: a
+		// signal after this point moves it into the past and wakes the read.
+		f.SetReadDeadline(w.recheckAt)
 		if intr.interrupted() {
 			return waitResult{waitInterrupted, ""}, cleanup
 		}
@@ -184,6 +234,12 @@ func (w *waiter) wait(intr interruptor) (waitResult, func()) {
 		if err != nil {
 			if intr.interrupted() {
 				return waitResult{waitInterrupted, ""}, cleanup
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) && !w.recheckAt.IsZero() {
+				if r, ok := w.recheck(); ok {
+					return r, cleanup
+				}
+				continue
 			}
 			cleanup()
 			return w.poll(intr), nop
@@ -235,8 +291,13 @@ func (w *waiter) events(buf []byte) (waitResult, bool) {
 					skipped = w.deps[t.dep].post
 				}
 			case tLock, tStarted:
-				if d := &w.deps[t.dep]; !d.done && lost == "" && probeLost(d.post) {
-					lost = d.post
+				if d := &w.deps[t.dep]; !d.done && lost == "" {
+					isLost, held := probeLost(d.post)
+					if isLost {
+						lost = d.post
+					} else if held && t.kind == tLock {
+						w.armRecheck() // maybe a dying wrapper's close (see recheckMax)
+					}
 				}
 			case tAbort:
 				aborted = w.abort

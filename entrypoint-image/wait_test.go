@@ -277,3 +277,72 @@ func TestWaitingUsesNoCPU(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 }
+
+// holdLock simulates a dependency's wrapper: it takes the exclusive lock on
+// post.lock through a read-only descriptor and writes post.started. Closing
+// the returned descriptor releases the lock with only IN_CLOSE_NOWRITE,
+// which the waiter does not watch, so the waiter gets no event for it.
+func holdLock(t *testing.T, post string) int {
+	t.Helper()
+	fd, err := syscall.Open(post+suffixLock, syscall.O_RDONLY|syscall.O_CREAT|syscall.O_CLOEXEC, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeAtomic(post+suffixStarted, []byte("{}\n")); err != nil {
+		t.Fatal(err)
+	}
+	return fd
+}
+
+// The kernel sends a dying wrapper's IN_CLOSE_WRITE for its lock file before
+// it drops the flock (__fput: fsnotify_close, then locks_remove_file). A
+// waiter that probes in between finds the lock still held and gets no further
+// event, so it must look again shortly after instead of waiting forever.
+func TestLockReleasedAfterCloseEvent(t *testing.T) {
+	root := mkdirs(t, "a", "b")
+	post := filepath.Join(root, "a/done")
+	fd := holdLock(t, post)
+	b := start(t, root, "-step_name=b", "-wait_file=a/done", "-post_file=b/done", "-entrypoint=true")
+	if !b.runningAfter(100 * time.Millisecond) {
+		t.Fatalf("b ended early: %s", b.stderr.String())
+	}
+	// The close event of the dying holder, while the lock is still held.
+	w, err := syscall.Open(post+suffixLock, syscall.O_WRONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syscall.Close(w)
+	if !b.runningAfter(20 * time.Millisecond) {
+		t.Fatalf("b ended while the lock was held: %s", b.stderr.String())
+	}
+	syscall.Close(fd) // now the lock goes, without an event the waiter sees
+	if b.runningAfter(3 * time.Second) {
+		t.Fatalf("b still waiting 3s after its dependency's lock was released")
+	}
+	if code := b.wait(); code != exitLost {
+		t.Fatalf("b: exit %d, want %d; %s", code, exitLost, b.stderr.String())
+	}
+}
+
+// The same race when the close event comes just before the waiter's watch
+// exists: the first look finds the lock held, and no event follows.
+func TestLockReleasedJustAfterFirstLook(t *testing.T) {
+	root := mkdirs(t, "a", "b")
+	post := filepath.Join(root, "a/done")
+	fd := holdLock(t, post)
+	b := start(t, root, "-step_name=b", "-wait_file=a/done", "-post_file=b/done", "-entrypoint=true")
+	waitFor(t, "b started", func() bool { return exists(filepath.Join(root, "b/done.started")) })
+	if !b.runningAfter(20 * time.Millisecond) {
+		t.Fatalf("b ended while the lock was held: %s", b.stderr.String())
+	}
+	syscall.Close(fd)
+	if b.runningAfter(3 * time.Second) {
+		t.Fatalf("b still waiting 3s after its dependency's lock was released")
+	}
+	if code := b.wait(); code != exitLost {
+		t.Fatalf("b: exit %d, want %d; %s", code, exitLost, b.stderr.String())
+	}
+}
