@@ -14,6 +14,9 @@ const (
 	suffixStarted = ".started"
 )
 
+// lockProbeWait is how long takeLock keeps trying a lock that is taken.
+const lockProbeWait = 200 * time.Millisecond
+
 // takeLock opens P.lock, takes an exclusive flock on it and then writes the
 // start marker P.started atomically. The returned file must stay open for
 // the wrapper's whole life: the kernel drops the lock when the wrapper dies,
@@ -26,7 +29,18 @@ func takeLock(post string, now time.Time) (*os.File, error) {
 	}
 	// Dependents open the lock read-only, possibly as another user.
 	_ = f.Chmod(0o644)
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	// A dependent's liveness probe (probeLost) holds a shared lock for a
+	// moment when P.started is left from a previous run: wait that out, so
+	// that only a wrapper that keeps the lock counts as a second wrapper.
+	deadline := time.Now().Add(lockProbeWait)
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err != syscall.EWOULDBLOCK || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err != nil {
 		f.Close()
 		if err == syscall.EWOULDBLOCK {
 			return nil, fmt.Errorf("%s: %w", post+suffixLock, errLockHeld)

@@ -315,3 +315,30 @@ func TestSecondWrapperForSamePostFile(t *testing.T) {
 	}
 	mustExist(t, filepath.Join(root, "me/done"))
 }
+
+// A restarted step whose previous run left P.started behind can meet a
+// dependent's liveness probe, which holds a shared lock on P.lock for a
+// moment. That is not a second wrapper: the step waits for the probe and runs.
+func TestLockTakenDespiteProbe(t *testing.T) {
+	root := mkdirs(t, "me")
+	post := filepath.Join(root, "me/done")
+	if err := writeAtomic(post+suffixStarted, []byte("{}\n")); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := syscall.Open(post+suffixLock, syscall.O_RDONLY|syscall.O_CREAT|syscall.O_CLOEXEC, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	if err := syscall.Flock(fd, syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, root, "-post_file=me/done", "-entrypoint=sh", "--", "-c", "touch ran")
+	time.Sleep(20 * time.Millisecond)
+	syscall.Flock(fd, syscall.LOCK_UN) // the probe ends
+	if code := p.wait(); code != 0 {
+		t.Fatalf("exit %d; %s", code, p.stderr.String())
+	}
+	mustExist(t, filepath.Join(root, "ran"))
+	mustExist(t, post)
+}
