@@ -33,11 +33,12 @@ func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	s = s[:n]
-	for len(s) > 0 && !utf8.ValidString(s) {
-		s = s[:len(s)-1]
+	// Back off to the start of the rune the cut falls in (at most
+	// UTFMax-1 bytes); bytes before it stay as they are, valid or not.
+	for i := 1; i < utf8.UTFMax && n > 0 && !utf8.RuneStart(s[n]); i++ {
+		n--
 	}
-	return s
+	return s[:n]
 }
 
 // encode returns the compact JSON of r, fields in the order of the

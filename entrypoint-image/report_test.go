@@ -166,3 +166,21 @@ func TestReadReport(t *testing.T) {
 		t.Fatal("missing file reported as existing")
 	}
 }
+
+// Cutting the message backs off only over a rune split at the cut: invalid
+// UTF-8 earlier in the message does not make it lose everything after it.
+func TestReportMessageCutKeepsInvalidPrefix(t *testing.T) {
+	msg := "command not found: ./bad\xffname" + strings.Repeat("x", 300)
+	r := report{Step: "b", Reason: reasonFailed, ExitCode: 127, StartedAt: "a", FinishedAt: "b", Message: msg}
+	var back report
+	if err := json.Unmarshal(r.encode(), &back); err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.ToValidUTF8(msg[:maxMessage], "\uFFFD"); back.Message != want {
+		t.Fatalf("message cut to %q, want %q", back.Message, want)
+	}
+	split := strings.Repeat("a", maxMessage-1) + "é" // the cut falls inside é
+	if got := truncate(split, maxMessage); got != split[:maxMessage-1] {
+		t.Fatalf("rune split: got %d bytes", len(got))
+	}
+}
