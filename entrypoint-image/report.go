@@ -157,11 +157,13 @@ func writeInPlace(path string, data []byte) error {
 
 // readReport reads a recorded report (one this program wrote); only the
 // reason and exit code are extracted. ok is false when the file is missing
-// or does not hold a report.
-func readReport(path string) (data []byte, r report, exists bool, ok bool) {
+// or does not hold a report. present is false unless the file is known to
+// exist: a path that cannot even be looked up (a directory on the way that
+// is not searchable or not a directory) is no record of a finished run.
+func readReport(path string) (data []byte, r report, present bool, ok bool) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, r, !os.IsNotExist(err), false
+		return nil, r, exists(path), false
 	}
 	s := string(data)
 	reason, ok1 := jsonField(s, "reason")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -341,4 +342,36 @@ func TestLockTakenDespiteProbe(t *testing.T) {
 	}
 	mustExist(t, filepath.Join(root, "ran"))
 	mustExist(t, post)
+}
+
+// A post file that cannot be read because its directory is unusable is not
+// a record of a finished run: the wrapper must not exit 0 "already
+// finished" without running, but fail as the wrapper's own error.
+func TestUnreadablePostFileIsNotARecord(t *testing.T) {
+	t.Run("not a directory", func(t *testing.T) {
+		root := t.TempDir()
+		os.WriteFile(filepath.Join(root, "me"), []byte("a file"), 0o644)
+		code, p := run(t, root, "-post_file=me/done", "-entrypoint=sh", "--", "-c", "touch ran")
+		if code != exitWrapper || strings.Contains(p.stderr.String(), "already finished") {
+			t.Fatalf("exit %d, want %d; stderr %q", code, exitWrapper, p.stderr.String())
+		}
+		mustNotExist(t, filepath.Join(root, "ran"))
+	})
+	t.Run("directory not searchable", func(t *testing.T) {
+		if os.Geteuid() != 0 {
+			t.Skip("needs root to switch to uid 65532")
+		}
+		root := t.TempDir()
+		os.Chmod(filepath.Dir(root), 0o755)
+		os.Chmod(root, 0o777)
+		os.Mkdir(filepath.Join(root, "me"), 0o700)
+		cmd := exec.Command(binPath, "-post_file=me/done", "-termination_path=report", "-entrypoint=sh", "--", "-c", "touch ran")
+		cmd.Dir = root
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65532, Gid: 65532}}
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitWrapper {
+			t.Fatalf("want exit %d, got %v: %s", exitWrapper, err, out)
+		}
+		mustNotExist(t, filepath.Join(root, "ran"))
+	})
 }
