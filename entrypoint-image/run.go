@@ -354,7 +354,6 @@ func (s *step) run(path string, argv, env []string, cleanup func()) int {
 			return s.finish(outcome{reason: reasonAborted, code: code, exit: code,
 				message: "aborted: received " + sigName(sig) + " before starting"})
 		}
-		s.attempts = k
 		last = s.attempt(path, argv, env, cleanup)
 		cleanup = func() {}
 		if last.execErr != nil {
@@ -404,13 +403,15 @@ func (s *step) attempt(path string, argv, env []string, afterStart func()) attem
 		Files: []uintptr{0, 1, 2},
 		Sys:   &syscall.SysProcAttr{Setpgid: true},
 	}
-	if s.startedAt.IsZero() {
-		s.startedAt = time.Now()
-	}
+	now := time.Now()
 	pid, err := syscall.ForkExec(path, argv, attr)
 	afterStart()
 	if err != nil {
-		return attemptResult{execErr: err}
+		return attemptResult{execErr: err} // the command did not run
+	}
+	s.attempts++
+	if s.startedAt.IsZero() {
+		s.startedAt = now
 	}
 	s.setChild(pid)
 	defer s.setChild(0)

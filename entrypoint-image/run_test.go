@@ -375,3 +375,19 @@ func TestUnreadablePostFileIsNotARecord(t *testing.T) {
 		mustNotExist(t, filepath.Join(root, "ran"))
 	})
 }
+
+// A command that passes the lookup but cannot be executed (here: no valid
+// binary format) never ran: the report says 0 attempts and startedAt equals
+// finishedAt, as for any step that never ran.
+func TestExecFailureIsNotAnAttempt(t *testing.T) {
+	root := mkdirs(t, "me")
+	os.WriteFile(filepath.Join(root, "tool"), []byte("\x00\x01\x02 not a program\n"), 0o755)
+	code, p := run(t, root, "-step_name=me", "-post_file=me/done", "-retries=2", "-entrypoint=./tool")
+	if code != exitNotExec {
+		t.Fatalf("exit %d, want %d; %s", code, exitNotExec, p.stderr.String())
+	}
+	r := readReportFile(t, filepath.Join(root, "me/done.err"))
+	if r.Reason != reasonFailed || r.ExitCode != exitNotExec || r.Attempts != 0 || r.StartedAt != r.FinishedAt {
+		t.Fatalf("report %+v", r)
+	}
+}
