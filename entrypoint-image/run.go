@@ -21,11 +21,13 @@ type step struct {
 	sigCh  chan os.Signal
 	chldCh chan os.Signal
 
-	mu      sync.Mutex
-	pgid    int            // process group of the running command, 0 if none
-	termSig syscall.Signal // first terminating signal received, 0 if none
-	stopCh  chan struct{}  // closed when termSig is set
-	waker   func()         // wakes a blocked waiter
+	mu       sync.Mutex
+	pgid     int              // process group of the running command, 0 if none
+	starting bool             // a command is being started (see setStarting)
+	held     []syscall.Signal // signals received while starting, for setChild
+	termSig  syscall.Signal   // first terminating signal received, 0 if none
+	stopCh   chan struct{}    // closed when termSig is set
+	waker    func()           // wakes a blocked waiter
 }
 
 // outcome is how a step ends.
@@ -271,6 +273,9 @@ func (s *step) startSignals() {
 			}
 			s.mu.Lock()
 			pg := s.pgid
+			if pg == 0 && s.starting {
+				s.held = append(s.held, n)
+			}
 			var wake func()
 			if isTerminating(n) && s.termSig == 0 {
 				s.termSig = n
@@ -309,16 +314,42 @@ func (s *step) setWaker(f func()) {
 
 func (s *step) stopped() <-chan struct{} { return s.stopCh }
 
-// setChild records the running command's process group for forwarding. A
-// terminating signal that arrived just before is passed on at once.
+// setStarting marks a command start under way: from now until setChild,
+// signals are kept and then passed on by setChild instead of being dropped.
+func (s *step) setStarting() {
+	s.mu.Lock()
+	s.starting = true
+	s.mu.Unlock()
+}
+
+// setChild records the running command's process group for forwarding
+// (0: none, or the start failed). The signals received while it was being
+// started are passed on at once, and so is a terminating signal that
+// arrived just before.
 func (s *step) setChild(pgid int) {
 	s.mu.Lock()
 	s.pgid = pgid
-	sig := s.termSig
+	sig, held := s.termSig, s.held
+	s.starting, s.held = false, nil
 	s.mu.Unlock()
-	if pgid > 0 && sig != 0 {
+	if pgid <= 0 {
+		return
+	}
+	if sig != 0 && !containsSignal(held, sig) {
 		_ = syscall.Kill(-pgid, sig)
 	}
+	for _, n := range held {
+		_ = syscall.Kill(-pgid, n)
+	}
+}
+
+func containsSignal(list []syscall.Signal, sig syscall.Signal) bool {
+	for _, n := range list {
+		if n == sig {
+			return true
+		}
+	}
+	return false
 }
 
 // --- running the command ---------------------------------------------------
@@ -404,17 +435,20 @@ func (s *step) attempt(path string, argv, env []string, afterStart func()) attem
 		Sys:   &syscall.SysProcAttr{Setpgid: true},
 	}
 	now := time.Now()
+	s.setStarting()
 	pid, err := syscall.ForkExec(path, argv, attr)
-	afterStart()
 	if err != nil {
+		s.setChild(0)
+		afterStart()
 		return attemptResult{execErr: err} // the command did not run
 	}
+	s.setChild(pid)
+	defer s.setChild(0)
+	afterStart()
 	s.attempts++
 	if s.startedAt.IsZero() {
 		s.startedAt = now
 	}
-	s.setChild(pid)
-	defer s.setChild(0)
 
 	var timeoutC, graceC <-chan time.Time
 	if s.cfg.Timeout > 0 {

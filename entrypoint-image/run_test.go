@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -390,4 +391,37 @@ func TestExecFailureIsNotAnAttempt(t *testing.T) {
 	if r.Reason != reasonFailed || r.ExitCode != exitNotExec || r.Attempts != 0 || r.StartedAt != r.FinishedAt {
 		t.Fatalf("report %+v", r)
 	}
+}
+
+// A signal that reaches the wrapper just after the command was forked is
+// passed on too: it is not dropped while the wrapper finishes starting it
+// (closing the waiter's inotify descriptor alone can take milliseconds).
+func TestSignalRightAfterStartIsForwarded(t *testing.T) {
+	for i := 0; i < 5; i++ {
+		root := mkdirs(t, "dep", "me")
+		publish(t, filepath.Join(root, "dep/done"), report{Reason: reasonSucceeded})
+		p := start(t, root, "-wait_file=dep/done", "-post_file=me/done", "-entrypoint=sleep", "--", "2")
+		pid := p.cmd.Process.Pid
+		deadline := time.Now().Add(10 * time.Second)
+		for !hasChild(pid) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no command started; %s", p.stderr.String())
+			}
+		}
+		_ = syscall.Kill(pid, syscall.SIGUSR1)
+		if code := p.wait(); code != 128+int(syscall.SIGUSR1) {
+			t.Fatalf("round %d: exit %d, want %d (SIGUSR1 not forwarded); %s", i, code, 128+int(syscall.SIGUSR1), p.stderr.String())
+		}
+	}
+}
+
+// hasChild reports whether process pid has a child (any of its threads).
+func hasChild(pid int) bool {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, f := range tasks {
+		if b, _ := os.ReadFile(f); len(strings.TrimSpace(string(b))) > 0 {
+			return true
+		}
+	}
+	return false
 }
