@@ -81,10 +81,14 @@ const pollInterval = 50 * time.Millisecond
 // finds the lock still taken. So after a lock's close event finds it taken,
 // and after a first look that finds a started dependency's lock taken (its
 // close event may have come just before the watch), the waiter looks again
-// after 1 ms, 2 ms, 4 ms, ... and stops once the delay would exceed recheckMax.
+// after 1 ms, 2 ms, 4 ms, ... and stops once the delay would exceed recheckMax:
+// 8 looks in about 255 ms. The kernel drops the lock microseconds after the
+// event (the same __fput call), so this leaves a wide margin for a dying
+// process that is preempted in between, and keeps a waiting step idle after
+// its first quarter second.
 const (
 	recheckFirst = time.Millisecond
-	recheckMax   = 2 * time.Second
+	recheckMax   = 128 * time.Millisecond
 )
 
 // armRecheck (re)starts the re-probing backoff.
