@@ -729,6 +729,27 @@ func deadDep(w waiter, whileWaiting bool, observe time.Duration, i int, rng *ran
 
 // ---------------------------------------------------------------- main
 
+// logf reports progress on stderr.
+func logf(f string, a ...interface{}) { fmt.Fprintf(os.Stderr, "procbench: "+f+"\n", a...) }
+
+// compareHandoffs samples one hand-off kind for our wrapper and both pollers. The pollers'
+// samples run several at a time (4 at 100 ms, 10 at 1 s) to keep the run short; ours runs alone.
+func compareHandoffs(n int, seed int64, short, figure string, ours, poll100, poll1s waiter,
+	sample func(w waiter, i int, r *rand.Rand) (int64, error)) []handoffRow {
+	var rows []handoffRow
+	for _, c := range []struct {
+		w   waiter
+		par int
+	}{{ours, 1}, {poll100, 4}, {poll1s, 10}} {
+		c := c
+		v, f, e := runSamples(n, c.par, seed, func(i int, r *rand.Rand) (int64, error) { return sample(c.w, i, r) })
+		st := summarize(v, f)
+		logf("hand-off (%s) %s: median %.3f ms p99 %.3f ms (%d failed)", short, c.w.Name, st.Median, st.P99, f)
+		rows = append(rows, handoffRow{figure, c.w.Name, c.w.Role, c.par, st, e})
+	}
+	return rows
+}
+
 type handoffRow struct {
 	Figure string   `json:"figure"`
 	Waiter string   `json:"waiter"`
@@ -779,7 +800,6 @@ func main() {
 	poll1s := waiter{Slug: "poll1s", Name: "poll-stat-sleep 1s, Tekton's interval (reimpl.)", Role: "baseline", Interval: time.Second}
 	doc := map[string]interface{}{}
 	want := func(k string) bool { return strings.Contains(","+*only+",", ","+k+",") }
-	logf := func(f string, a ...interface{}) { fmt.Fprintf(os.Stderr, "procbench: "+f+"\n", a...) }
 
 	if want("handoff") {
 		var rows []handoffRow
@@ -792,31 +812,13 @@ func main() {
 		v, f, e = runSamples(*n, 1, 12, func(i int, r *rand.Rand) (int64, error) { return wrapperStart(poll1s, i, r) })
 		rows = append(rows, handoffRow{"diagnostic: wrapper start, no dependency -> child start", poll1s.Name, "baseline", 1, summarize(v, f), e})
 		logf("wrapper start (poll) median %.3f ms", summarize(v, f).Median)
-		for _, c := range []struct {
-			w   waiter
-			par int
-		}{{ours, 1}, {poll100, 4}, {poll1s, 10}} {
-			c := c
-			v, f, e := runSamples(*n, c.par, 13, func(i int, r *rand.Rand) (int64, error) { return handoffRename(c.w, i, r) })
-			st := summarize(v, f)
-			logf("hand-off (rename) %s: median %.3f ms p99 %.3f ms (%d failed)", c.w.Name, st.Median, st.P99, f)
-			rows = append(rows, handoffRow{"hand-off: post file renamed -> dependent's command starts", c.w.Name, c.w.Role, c.par, st, e})
-		}
+		rows = append(rows, compareHandoffs(*n, 13, "rename", "hand-off: post file renamed -> dependent's command starts",
+			ours, poll100, poll1s, handoffRename)...)
 		doc["handoff"] = rows
 	}
 	if want("chain") {
-		var rows []handoffRow
-		for _, c := range []struct {
-			w   waiter
-			par int
-		}{{ours, 1}, {poll100, 4}, {poll1s, 10}} {
-			c := c
-			v, f, e := runSamples(*n, c.par, 21, func(i int, r *rand.Rand) (int64, error) { return handoffChain(c.w, i, r) })
-			st := summarize(v, f)
-			logf("hand-off (chain) %s: median %.3f ms p99 %.3f ms (%d failed)", c.w.Name, st.Median, st.P99, f)
-			rows = append(rows, handoffRow{"hand-off end to end: command a ends -> command b starts (both wrapped)", c.w.Name, c.w.Role, c.par, st, e})
-		}
-		doc["chain"] = rows
+		doc["chain"] = compareHandoffs(*n, 21, "chain", "hand-off end to end: command a ends -> command b starts (both wrapped)",
+			ours, poll100, poll1s, handoffChain)
 	}
 	if want("idle") {
 		res := idle([]waiter{ours, poll100, poll1s}, *idleWin)
