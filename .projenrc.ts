@@ -24,6 +24,11 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'kubernetes-models@^4',
     'cdk8s-cli@^2',
     'yaml@^2',
+    // test/docs-links.test.ts: parse Markdown and compute GitHub's heading anchors.
+    'commonmark@^0.31',
+    '@types/commonmark@^0.27',
+    'github-slugger@^1.5',
+    '@types/github-slugger@^1.3',
   ],
 
   // Publishing targets: only the npm package is built here (CI=1); the others are configured for release.
@@ -59,6 +64,9 @@ const goTest = project.addTask('test:go', {
   steps: [{ exec: 'go vet ./...' }, { exec: 'go test -race -count=1 ./...' }],
 });
 project.testTask.spawn(goTest);
+
+// jsii-docgen links inherited `@see` member names to files that do not exist: rewrite them.
+project.tasks.tryFind('docgen')?.exec('ts-node --project projenrc/tsconfig.json --transpile-only projenrc/api-md.ts API.md');
 
 project.addTask('synth:examples', {
   description: 'synthesise examples/ into dist/ with the cdk8s CLI (the main job)',
