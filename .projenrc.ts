@@ -74,6 +74,12 @@ project.addTask('synth:examples', {
   exec: 'cdk8s synth',
 });
 
+// The npm package is an allow-list: the compiled library, its jsii manifest and the docs. Nothing
+// a test run leaves behind (.e2e-work/, coverage/, test-reports/) can slip in. `npm pack` (and so
+// `npm publish` and an install from a git checkout) compiles first, so lib/ is always there.
+project.package.addField('files', ['lib/**/*.js', 'lib/**/*.d.ts', '.jsii', 'API.md', 'docs/**/*.md']);
+project.package.setScript('prepack', 'projen compile');
+
 project.addTask('bench', {
   description: 'run the benchmarks (not part of the test run); writes bench/results.json',
   exec: 'bash bench/run.sh',
