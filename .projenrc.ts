@@ -12,6 +12,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   keywords: ['cdk8s', 'kubernetes', 'dag', 'steps', 'pipeline', 'job', 'tekton'],
 
   jsiiVersion: '~5.9.0',
+  // The library runs on what its peers need (cdk8s, cdk8s-plus: Node >= 16.20); jsii, which builds
+  // it, needs >= 20.16. CI tests Node 20, 22 and 24 (.ci/run); README "Develop" says which are supported.
+  minNodeVersion: '20.16.0',
   cdk8sVersion: '2.70.0',
   constructsVersion: '10.3.0',
   peerDeps: ['cdk8s-plus-33@^2.5.57'],
@@ -68,11 +71,16 @@ project.testTask.spawn(goTest);
 // jsii-docgen links inherited `@see` member names to files that do not exist: rewrite them.
 project.tasks.tryFind('docgen')?.exec('ts-node --project projenrc/tsconfig.json --transpile-only projenrc/api-md.ts API.md');
 
+// cdk8s-cli checks npm for a newer version on every run and prints a stack trace when that fails
+// (offline, or behind a proxy): switch the check off wherever our tasks run the CLI.
+const quietCdk8s = { CDK8S_CHECK_UPGRADE: 'false' };
 project.addTask('synth:examples', {
   description: 'synthesise examples/ into dist/ with the cdk8s CLI (the main job)',
   cwd: 'examples',
+  env: quietCdk8s,
   exec: 'cdk8s synth',
 });
+for (const [name, value] of Object.entries(quietCdk8s)) project.testTask.env(name, value);
 
 // The npm package is an allow-list: the compiled library, its jsii manifest and the docs. Nothing
 // a test run leaves behind (.e2e-work/, coverage/, test-reports/) can slip in. `npm pack` (and so
