@@ -6,3 +6,5 @@ export * from './step';
 export * from './step-workload';
 export * from './step-pod';
 export * from './step-job';
+export * from './run-if';
+export * from './step-result';
