@@ -6,5 +6,5 @@ export * from './step';
 export * from './step-workload';
 export * from './step-pod';
 export * from './step-job';
-export * from './run-if';
-export * from './step-result';
+export { RunIf } from './run-if';
+export { StepResult } from './step-result';
