@@ -1,8 +1,8 @@
 import * as fc from 'fast-check';
 import { StepPod } from '../src';
+import { newChart } from './synth';
 import { RunIf, runIfProblems } from '../src/run-if';
 import { StepResult, envNameProblem, resultNameProblem } from '../src/step-result';
-import { newChart } from './synth';
 
 function build() {
   const pod = new StepPod(newChart(), 'pod');
