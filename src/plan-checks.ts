@@ -69,7 +69,9 @@ function readProblems(step: StepPlan, byName: ReadonlyMap<string, StepPlan>, own
   const own = new Set(ownEnv);
   for (const { env } of step.resultEnv) {
     const problem = envNameProblem(env);
-    if (problem) {errors.push(`Step "${step.name}": resultEnv name "${env}" cannot be used: ${problem}`);} else if (own.has(env)) {
+    if (problem) {
+      errors.push(`Step "${step.name}": resultEnv name "${env}" cannot be used: ${problem}`);
+    } else if (own.has(env)) {
       errors.push(`Step "${step.name}" sets ${env} in its env and in resultEnv: rename one of them`);
     }
   }
