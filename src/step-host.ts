@@ -4,6 +4,7 @@ import { IConstruct } from 'constructs';
 import { Entrypoint } from './entrypoint';
 import { StepGraph } from './graph/step-graph';
 import { Plan, StepPlan } from './plan';
+import { conditionProblems } from './plan-checks';
 import { graphAnnotation } from './pod/args';
 import * as layout from './pod/layout';
 import { ResourceMode } from './pod/resources';
@@ -91,6 +92,14 @@ export interface IStepHost extends IConstruct {
    * @param options the container
    */
   addSidecar(sidecarName: string, options: kplus.ContainerProps): kplus.Container;
+
+  /**
+   * Adds a finally step: it runs after every step that is not a finally step (including steps
+   * added later), whatever happened to them (`RunIf.always()`), e.g. to tear down or clean up.
+   * @param stepName the step's name, also its container's name (a DNS-1123 label)
+   * @param options the container; `dependsOn` must be left out, `runIf` can only be `RunIf.always()`
+   */
+  addFinally(stepName: string, options: StepOptions): Step;
 }
 
 /** The pod-like resources steps can live in (a Pod or a Job's pod template). */
@@ -138,6 +147,18 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct> {
   }
 
   public addStep(stepName: string, options: StepOptions): Step {
+    return this.add(stepName, options, false);
+  }
+
+  public addFinally(stepName: string, options: StepOptions): Step {
+    if (options.dependsOn !== undefined) {
+      throw new Error(`Finally step "${stepName}": leave dependsOn out; a finally step waits for every step that is `
+        + 'not a finally step, including steps added later');
+    }
+    return this.add(stepName, options, true);
+  }
+
+  private add(stepName: string, options: StepOptions, isFinally: boolean): Step {
     this.checkNewName(stepName, 'Step');
     if (options.name !== undefined && options.name !== stepName) {
       throw new Error(`Step "${stepName}": options.name is "${options.name}"; leave it out, the step name is the container name`);
@@ -146,10 +167,11 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct> {
       throw new Error(`Step "${stepName}" has no command. The entrypoint runs the command itself, and an image's `
         + 'ENTRYPOINT/CMD cannot be known at synth time: give it explicitly, e.g. command: [\'npm\', \'test\']');
     }
-    const { dependsOn, timeout, retries, onError, ...containerProps } = options;
+    const { dependsOn, timeout, retries, onError, results, resultEnv, runIf, ...containerProps } = options;
     const container = new kplus.Container({ ...containerProps, name: stepName });
     // validates before anything is added
-    const step = Step._create(this, stepName, container, options, () => this.cached = undefined);
+    const step = Step._create(this, stepName, container, options, () => this.cached = undefined,
+      isFinally ? () => this.stepList.filter(s => !s.isFinally) : undefined);
     this.host.attachContainer(container);
     this.stepList.push(step);
     this.names.add(stepName);
@@ -205,6 +227,8 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct> {
       seen.add(c.name);
     }
     errors.push(...this.volumeProblems(all));
+    errors.push(...conditionProblems(this.plan(),
+      new Map(this.stepList.map(s => [s.name, Object.keys(s.container.env.variables)]))));
     try {
       this.graph.assertAcyclic();
     } catch (e) {
@@ -275,10 +299,10 @@ function stepPlan(step: Step): StepPlan {
     timeoutMs: step.timeout?.toMilliseconds(),
     retries: step.retries,
     continueOnError: step.onError === OnError.CONTINUE,
-    runIf: { kind: 'allSucceeded' },
-    results: [],
-    resultEnv: [],
-    isFinally: false,
+    runIf: step.runIf._toPlan(),
+    results: [...step.results],
+    resultEnv: Object.entries(step.resultEnv).map(([env, r]) => ({ env, result: { step: r.step.name, name: r.name } })),
+    isFinally: step.isFinally,
   };
 }
 

@@ -30,6 +30,7 @@ export class StepJob extends kplus.Job implements IStepHost {
   public get steps(): Step[] { return this.host.steps; }
   public get graph(): StepGraph { return this.host.graph; }
   public addStep(stepName: string, options: StepOptions): Step { return this.host.addStep(stepName, options); }
+  public addFinally(stepName: string, options: StepOptions): Step { return this.host.addFinally(stepName, options); }
   public addSidecar(sidecarName: string, options: kplus.ContainerProps): kplus.Container {
     return this.host.addSidecar(sidecarName, options);
   }

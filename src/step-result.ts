@@ -1,7 +1,5 @@
+import { stateDir } from './pod/layout';
 import type { Step } from './step';
-
-/** Where every step's state lives (docs/contract.md); a result is a file under it. */
-const STEPS_ROOT = '/cdk8s-steps/steps';
 
 /** The longest result name: a short file name, and few bytes in every record that carries it. */
 export const MAX_RESULT_NAME = 63;
@@ -70,5 +68,5 @@ export class StepResult {
 
 /** The directory a step's command writes its results to (`CDK8S_STEPS_RESULTS`). */
 export function resultsDir(step: string): string {
-  return `${STEPS_ROOT}/${step}/results`;
+  return `${stateDir(step)}/results`;
 }

@@ -1,12 +1,12 @@
+import { Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import { StepPod } from '../src';
-import { newChart } from './synth';
 import { RunIf, runIfProblems } from '../src/run-if';
-import { StepResult, envNameProblem, resultNameProblem } from '../src/step-result';
+import { envNameProblem, resultNameProblem } from '../src/step-result';
 
 function build() {
-  const pod = new StepPod(newChart(), 'pod');
-  return pod.addStep('build', { image: 'busybox', command: ['true'] });
+  const pod = new StepPod(Testing.chart(), 'pod');
+  return pod.addStep('build', { image: 'busybox', command: ['true'], results: ['channel', 'version'] });
 }
 
 describe('RunIf', () => {
@@ -18,7 +18,7 @@ describe('RunIf', () => {
   });
 
   test('resultIn / resultNotIn name the producer and keep the values verbatim, as a copy', () => {
-    const channel = StepResult._create(build(), 'channel');
+    const channel = build().result('channel');
     const values = ['stable', 'a,b', ' spaced '];
     const yes = RunIf.resultIn(channel, values);
     const no = RunIf.resultNotIn(channel, ['x']);
@@ -30,7 +30,7 @@ describe('RunIf', () => {
   });
 
   test('problems: no values, NUL, longer than a result can be', () => {
-    const channel = StepResult._create(build(), 'channel');
+    const channel = build().result('channel');
     expect(runIfProblems('deploy', RunIf.resultIn(channel, ['stable']))).toEqual([]);
     expect(runIfProblems('deploy', RunIf.always())).toEqual([]);
     expect(runIfProblems('deploy', RunIf.resultIn(channel, []))).toEqual([
@@ -46,7 +46,7 @@ describe('RunIf', () => {
 describe('StepResult', () => {
   test('path is under the producer state directory', () => {
     const step = build();
-    const r = StepResult._create(step, 'version');
+    const r = step.result('version');
     expect(r.step).toBe(step);
     expect(r.name).toBe('version');
     expect(r.path).toBe('/cdk8s-steps/steps/build/results/version');

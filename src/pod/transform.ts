@@ -7,7 +7,7 @@ import { k8s } from 'cdk8s-plus-33';
 import { wrapperArgs } from './args';
 import * as layout from './layout';
 import { ResourceMode, peakAssignment, requestGraph, withAssignedRequests, withPodLevelResources } from './resources';
-import { Plan } from '../plan';
+import { Plan, resultProducers } from '../plan';
 
 /** What the pod target needs besides the plan: how to inject the wrapper and treat resources. */
 export interface PodOptions {
@@ -44,7 +44,9 @@ export function injectSteps(spec: k8s.PodSpec, plan: Plan, options: PodOptions):
         ...container.volumeMounts ?? [],
         binMount,
         { name: layout.stateVolume(step.name), mountPath: layout.stateDir(step.name) },
-        ...step.dependsOn.map(dep => ({ name: layout.stateVolume(dep), mountPath: layout.stateDir(dep), readOnly: true })),
+        // what it waits for, read-only: its direct dependencies and the producers of the results it reads
+        ...[...step.dependsOn, ...resultProducers(step)]
+          .map(dep => ({ name: layout.stateVolume(dep), mountPath: layout.stateDir(dep), readOnly: true })),
         ...workspaceMount,
         ...abortMount,
       ],
