@@ -56,7 +56,7 @@ export function injectSteps(spec: k8s.PodSpec, plan: Plan, options: PodOptions):
     };
   });
 
-  const initContainers = (spec.initContainers ?? []).map(c => layout.isSidecar(c)
+  const initContainers = (spec.initContainers ?? []).map(c => plan.workspace && layout.isSidecar(c)
     ? { ...c, volumeMounts: [...c.volumeMounts ?? [], ...workspaceMount] }
     : c);
 
