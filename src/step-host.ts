@@ -167,6 +167,14 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct> {
       throw new Error(`Step "${stepName}" has no command. The entrypoint runs the command itself, and an image's `
         + 'ENTRYPOINT/CMD cannot be known at synth time: give it explicitly, e.g. command: [\'npm\', \'test\']');
     }
+    if (options.command[0] === '') {
+      throw new Error(`Step "${stepName}": command[0] is empty; it must name the program to run, e.g. command: ['sh', '-c', '...']`);
+    }
+    const nul = [...options.command, ...options.args ?? []].find(a => a.includes('\0'));
+    if (nul !== undefined) {
+      throw new Error(`Step "${stepName}": the argument ${JSON.stringify(nul)} contains a NUL character, which no `
+        + 'process argument can hold: remove it');
+    }
     const { dependsOn, timeout, retries, onError, results, resultEnv, runIf, ...containerProps } = options;
     const container = new kplus.Container({ ...containerProps, name: stepName });
     // validates before anything is added
@@ -239,7 +247,17 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct> {
 
   private volumeProblems(all: kplus.Container[]): string[] {
     const errors: string[] = [];
-    const reservedVolumes = new Set([...layout.RESERVED_VOLUMES, ...this.stepList.map(s => layout.stateVolume(s.name))]);
+    const stateVolumes = new Map<string, string>();
+    for (const step of this.stepList) {
+      const volume = layout.stateVolume(step.name);
+      const other = stateVolumes.get(volume);
+      if (other !== undefined) {
+        errors.push(`Steps "${other}" and "${step.name}" would both keep their state in volume "${volume}" (long names are `
+          + 'cut and hashed to fit 63 characters): rename one of them');
+      }
+      stateVolumes.set(volume, step.name);
+    }
+    const reservedVolumes = new Set([...layout.RESERVED_VOLUMES, ...stateVolumes.keys()]);
     if (this.workspace) reservedVolumes.add(layout.WORKSPACE_VOLUME);
     const userVolumes = new Set([...this.host.volumes.map(v => v.name), ...all.flatMap(c => c.mounts.map(m => m.volume.name))]);
     for (const name of userVolumes) {
@@ -250,11 +268,13 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct> {
     }
     for (const c of all) {
       for (const m of c.mounts) {
+        const normal = layout.normalMountPath(m.path);
+        const at = normal === m.path ? m.path : `${m.path} (that is ${normal})`;
         if (layout.isReservedPath(m.path)) {
-          errors.push(`Container "${c.name}" mounts a volume at ${m.path}, under ${layout.RESERVED_ROOT}/, which the library `
+          errors.push(`Container "${c.name}" mounts a volume at ${at}, under ${layout.RESERVED_ROOT}/, which the library `
             + 'reserves for the entrypoint and step state: mount it elsewhere');
-        } else if (this.workspace && m.path.replace(/\/+$/, '') === layout.WORKSPACE_PATH) {
-          errors.push(`Container "${c.name}" mounts a volume at ${layout.WORKSPACE_PATH}, where the shared workspace goes: `
+        } else if (this.workspace && normal === layout.WORKSPACE_PATH) {
+          errors.push(`Container "${c.name}" mounts a volume at ${at}, where the shared workspace goes: `
             + 'mount it elsewhere, or set workspace: false');
         }
       }

@@ -3,6 +3,12 @@ import * as kplus from 'cdk8s-plus-33';
 import { RunIf, runIfProblems } from './run-if';
 import { StepResult, envNameProblem, resultNameProblem } from './step-result';
 
+/** The most retries a step can have: with the backoff capped at 30 s, about 8 hours of waiting. */
+const MAX_RETRIES = 1000;
+
+/** The longest timeout: Go's time.Duration counts nanoseconds in an int64 (about 292 years). */
+const MAX_TIMEOUT_MS = 9_223_372_036_854;
+
 /**
  * What a failed step means for the steps that depend on it.
  */
@@ -25,15 +31,16 @@ export interface StepOptions extends kplus.ContainerProps {
   readonly dependsOn?: Step[];
 
   /**
-   * Time limit for one attempt of the command. When it runs out, the command's process group gets
-   * SIGTERM, then SIGKILL after a grace period, and the step ends `TimedOut`.
+   * Time limit for one attempt of the command, a whole number of milliseconds (at most about 292
+   * years). When it runs out, the command's process group gets SIGTERM, then SIGKILL after a grace
+   * period, and the step ends `TimedOut`.
    * @default - no time limit
    */
   readonly timeout?: Duration;
 
   /**
-   * Extra attempts after a failed one (0 = run once). The entrypoint waits between attempts with
-   * a doubling backoff (see the entrypoint's README).
+   * Extra attempts after a failed one (0 = run once, at most 1000). The entrypoint waits between
+   * attempts with a doubling backoff (see the entrypoint's README).
    * @default 0
    */
   readonly retries?: number;
@@ -109,11 +116,16 @@ export class Step {
     private readonly finallyDeps?: () => Step[],
   ) {
     const retries = options.retries ?? 0;
-    if (!Number.isInteger(retries) || retries < 0) {
-      throw new Error(`Step "${name}": retries must be a whole number of 0 or more (got ${retries})`);
+    if (!Number.isInteger(retries) || retries < 0 || retries > MAX_RETRIES) {
+      throw new Error(`Step "${name}": retries must be a whole number from 0 to ${MAX_RETRIES} (got ${retries})`);
     }
-    if (options.timeout && options.timeout.toMilliseconds() <= 0) {
-      throw new Error(`Step "${name}": timeout must be longer than zero; leave it out for no time limit`);
+    if (options.timeout) {
+      const ms = options.timeout.toMilliseconds({ integral: false });
+      if (!(ms > 0)) throw new Error(`Step "${name}": timeout must be longer than zero; leave it out for no time limit`);
+      if (!Number.isInteger(ms) || ms > MAX_TIMEOUT_MS) {
+        throw new Error(`Step "${name}": timeout must be a whole number of milliseconds up to ${MAX_TIMEOUT_MS} `
+          + `(about 292 years, the wrapper's longest duration); got ${ms} ms`);
+      }
     }
     this.retries = retries;
     this.timeout = options.timeout;

@@ -3,6 +3,7 @@
  * name the library reserves (see docs/contract.md). Internal: not part of the public API.
  */
 import { createHash } from 'crypto';
+import { posix } from 'path';
 
 /** Every internal mount path lives under this root; user mounts may not. */
 export const RESERVED_ROOT = '/cdk8s-steps';
@@ -57,9 +58,17 @@ export function stateVolume(step: string): string {
 /** Volume names the library adds itself (besides the per-step state volumes). */
 export const RESERVED_VOLUMES = [BIN_VOLUME, ABORT_VOLUME];
 
-/** True when a mount path lies at or below the reserved root. */
+/**
+ * A mount path as the container sees it: repeated slashes, `.` and `..` segments and trailing
+ * slashes removed (`//workspace/.` is `/workspace`).
+ */
+export function normalMountPath(mountPath: string): string {
+  return posix.normalize(mountPath).replace(/\/+$/, '') || '/';
+}
+
+/** True when a mount path lies at or below the reserved root, once normalised. */
 export function isReservedPath(mountPath: string): boolean {
-  const p = mountPath.replace(/\/+$/, '');
+  const p = normalMountPath(mountPath);
   return p === RESERVED_ROOT || p.startsWith(`${RESERVED_ROOT}/`);
 }
 

@@ -5,6 +5,7 @@
  */
 import { k8s } from 'cdk8s-plus-33';
 import { isSidecar } from './layout';
+import { aggregateRequest } from './pod-level';
 import { formatQuantity, parseQuantity } from '../graph/quantity';
 import { StepGraph } from '../graph/step-graph';
 import { Plan } from '../plan';
@@ -70,15 +71,24 @@ export function withAssignedRequests(resources: k8s.ResourceRequirements | undef
   return changed ? { ...resources, requests } : resources;
 }
 
-/** Adds pod-level requests (cpu, memory) equal to what the containers and sidecars request. */
+/**
+ * Adds pod-level requests (cpu, memory) equal to the aggregate Kubernetes requires them to cover:
+ * the largest of all regular containers plus every sidecar, and of each initContainer (the copy
+ * container and user ones included) plus the sidecars started before it.
+ */
 export function withPodLevelResources(spec: k8s.PodSpec): k8s.PodSpec {
-  const running = [...spec.containers, ...(spec.initContainers ?? []).filter(isSidecar)];
   const totals: Record<string, k8s.Quantity> = {};
+  const requestOf = (c: k8s.Container, resource: string) => {
+    const q = effectiveRequests(c.resources)[resource];
+    return q === undefined ? undefined : parseQuantity(q);
+  };
   for (const resource of POD_LEVEL) {
-    const values = running.map(c => effectiveRequests(c.resources)[resource]).filter(v => v !== undefined);
-    if (values.length === 0) continue;
-    const sum = values.reduce((total, v) => total + parseQuantity(v), 0n);
-    totals[resource] = k8s.Quantity.fromString(formatQuantity(resource, sum));
+    const all = [...spec.initContainers ?? [], ...spec.containers];
+    if (all.every(c => requestOf(c, resource) === undefined)) continue;
+    const total = aggregateRequest(
+      (spec.initContainers ?? []).map(c => ({ request: requestOf(c, resource) ?? 0n, sidecar: isSidecar(c) })),
+      spec.containers.map(c => requestOf(c, resource) ?? 0n));
+    totals[resource] = k8s.Quantity.fromString(formatQuantity(resource, total));
   }
   return Object.keys(totals).length === 0 ? spec : { ...spec, resources: { requests: totals } };
 }
