@@ -72,7 +72,9 @@ describe('POD_LEVEL on synthesised pods', () => {
         const m = synthPod(pod => {
           const added: Step[] = [];
           steps.forEach((s, i) => added.push(pod.addStep(`s${i}`, {
-            image: 'busybox', command: ['true'], resources: resources(s.res),
+            image: 'busybox',
+            command: ['true'],
+            resources: resources(s.res),
             dependsOn: i === 0 ? [] : [...new Set(s.deps.map(d => added[d % i]))],
           })));
           inits.forEach((c, i) => c.sidecar
