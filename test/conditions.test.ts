@@ -1,5 +1,6 @@
 import { Testing } from 'cdk8s';
-import { container, podSpec, synthJob, synthPod } from './synth';
+import * as fc from 'fast-check';
+import { container, flag, podSpec, synthJob, synthPod } from './synth';
 import { IStepHost, RunIf, Step, StepJob, StepPod } from '../src';
 
 const IMAGE = 'busybox';
@@ -15,6 +16,35 @@ function pipeline(pod: IStepHost): Record<string, Step> {
   const notify = pod.addStep('notify', { image: IMAGE, command: cmd, dependsOn: [unit], runIf: RunIf.anyFailed() });
   const teardown = pod.addFinally('teardown', { image: IMAGE, command: cmd });
   return { build, unit, publish, deploy, upload, notify, teardown };
+}
+
+/**
+ * The kubelet's expansion of `$(VAR)` in command and args (k8s.io/kubernetes
+ * third_party/forked/golang/expansion): `$$` is `$`, `$(name)` of a defined variable its value,
+ * anything else stays as written.
+ */
+function kubeletExpand(input: string, env: Record<string, string>): string {
+  let out = '';
+  for (let i = 0; i < input.length; i++) {
+    if (input[i] !== '$' || i + 1 === input.length) {
+      out += input[i];
+      continue;
+    }
+    const next = input[i + 1];
+    const close = input.indexOf(')', i + 2);
+    if (next === '$') {
+      out += '$';
+      i += 1;
+    } else if (next === '(' && close >= 0) {
+      const name = input.slice(i + 2, close);
+      out += name in env ? env[name] : `$(${name})`;
+      i = close;
+    } else {
+      out += `$${next}`;
+      i += 1;
+    }
+  }
+  return out;
 }
 
 /** The state mounts of a step container, as `volume:path:ro|rw`. */
@@ -90,6 +120,59 @@ describe('synthesis', () => {
     // the producer writes its own results: read-write, once
     expect(stateMounts(m, 'build')).toEqual(['cdk8s-steps-state-build:/cdk8s-steps/steps/build:rw']);
     expect(podSpec(m).volumes.filter((v: any) => v.name.startsWith('cdk8s-steps-state-'))).toHaveLength(7);
+  });
+
+  test('flags of the contract: -run_if, -result, -value, -results, -result_env, -after', () => {
+    const m = synthPod(pipeline);
+    /** The wrapper flags between -budget and -entrypoint: the condition and result flags. */
+    const flags = (name: string) => {
+      const args: string[] = container(m, name).args;
+      return args.slice(args.findIndex(a => a.startsWith('-budget=')) + 1, args.findIndex(a => a.startsWith('-entrypoint=')));
+    };
+    expect(flags('build')).toEqual(['-results=version,channel']);
+    expect(flags('unit')).toEqual([]);
+    expect(flags('publish')).toEqual(['-result_env=VERSION=build.version']);
+    expect(flags('deploy')).toEqual(['-run_if=result_in', '-result=build.channel', '-value=stable', '-value=beta']);
+    expect(flags('upload-reports')).toEqual(['-run_if=always']);
+    expect(flags('notify')).toEqual(['-run_if=any_failed']);
+    expect(flags('teardown')).toEqual(['-run_if=always']);
+    // a producer that is not a direct dependency is waited for with -after, not judged
+    expect(flag(container(m, 'publish'), 'wait')).toBe('unit');
+    expect(flag(container(m, 'publish'), 'after')).toBe('build');
+    expect(flag(container(m, 'deploy'), 'after')).toBe('build');
+    expect(flag(container(m, 'notify'), 'after')).toBeUndefined();
+    expect(flag(container(m, 'teardown'), 'wait')).toBe('build,unit,publish,deploy,upload-reports,notify');
+    expect(flag(container(m, 'teardown'), 'after')).toBeUndefined();
+  });
+
+  test('values reach the wrapper verbatim, one flag each: commas, spaces, leading dashes, empty, $', () => {
+    const m = synthPod(pod => {
+      const b = pod.addStep('b', { image: IMAGE, command: cmd, results: ['v'] });
+      pod.addStep('c', {
+        image: IMAGE, command: ['echo', '$(X)'], dependsOn: [b],
+        runIf: RunIf.resultNotIn(b.result('v'), ['a,b', ' x ', '-y', '', 'é=1', '$(HOME)', 'a$$b$']),
+        resultEnv: { A: b.result('v'), B: b.result('v') },
+      });
+    });
+    const args: string[] = container(m, 'c').args;
+    expect(args.slice(args.indexOf('-run_if=result_not_in'))).toEqual([
+      '-run_if=result_not_in', '-result=b.v', '-value=a,b', '-value= x ', '-value=-y', '-value=', '-value=é=1',
+      // escaped for the kubelet's $(VAR) expansion, which turns $$ into $
+      '-value=$$(HOME)', '-value=a$$$$b$$',
+      '-result_env=A=b.v', '-result_env=B=b.v', '-entrypoint=echo', '--', '$(X)',
+    ]);
+    expect(flag(container(m, 'c'), 'after')).toBeUndefined();
+  });
+
+  test('any value survives the kubelet\'s $(VAR) expansion of args', () => {
+    fc.assert(fc.property(fc.string({ unit: fc.constantFrom('$', '(', ')', 'a', 'b'), maxLength: 12 }), value => {
+      const m = synthPod(pod => {
+        const b = pod.addStep('b', { image: IMAGE, command: cmd, results: ['v'] });
+        pod.addStep('c', { image: IMAGE, command: cmd, dependsOn: [b], envVariables: { a: { value: 'EXPANDED' } }, runIf: RunIf.resultIn(b.result('v'), [value]) });
+      });
+      const arg = container(m, 'c').args.find((x: string) => x.startsWith('-value='));
+      expect(kubeletExpand(arg, { a: 'EXPANDED' })).toBe(`-value=${value}`);
+    }), { numRuns: 60 });
   });
 
   test('a producer read directly and through resultEnv is mounted once', () => {
