@@ -146,6 +146,8 @@ describe('the wire (docs/contract.md, version 2)', () => {
         timeoutMs: 1500,
         retries: 2,
         continueOnError: true,
+        runIf: { kind: 'resultIn', result: { step: 'a', name: 'channel' }, values: ['x', 'y,z'] },
+        results: ['out', 'digest'],
         resultEnv: [{ env: 'V', result: { step: 'a', name: 'version' } }],
       }),
     ], { failFast: true });
@@ -153,7 +155,8 @@ describe('the wire (docs/contract.md, version 2)', () => {
     const c = injectSteps(spec, p, OPTIONS).containers[2];
     expect(c.args).toEqual([
       '-contract=2', '-step=c', '-wait=b', '-after=a', '-budget=3072', '-timeout=1500ms', '-retries=2',
-      '-on_error=continue', '-fail_fast', '-entrypoint=sh', '--', '-c', 'echo c', '--x', 'y z',
+      '-on_error=continue', '-fail_fast', '-run_if=result_in', '-result=a.channel', '-value=x', '-value=y,z',
+      '-results=out,digest', '-result_env=V=a.version', '-entrypoint=sh', '--', '-c', 'echo c', '--x', 'y z',
     ]);
     expect(c.terminationMessagePath).toBe('/cdk8s-steps/steps/c/report');
     const ro = c.volumeMounts!.filter(m => m.readOnly && m.mountPath.startsWith('/cdk8s-steps/steps/')).map(m => m.mountPath);
