@@ -149,7 +149,9 @@ describe('synthesis', () => {
     const m = synthPod(pod => {
       const b = pod.addStep('b', { image: IMAGE, command: cmd, results: ['v'] });
       pod.addStep('c', {
-        image: IMAGE, command: ['echo', '$(X)'], dependsOn: [b],
+        image: IMAGE,
+        command: ['echo', '$(X)'],
+        dependsOn: [b],
         runIf: RunIf.resultNotIn(b.result('v'), ['a,b', ' x ', '-y', '', 'é=1', '$(HOME)', 'a$$b$']),
         resultEnv: { A: b.result('v'), B: b.result('v') },
       });
