@@ -8,6 +8,7 @@ import { conditionProblems } from './plan-checks';
 import { graphAnnotation } from './pod/args';
 import * as layout from './pod/layout';
 import { ResourceMode } from './pod/resources';
+import { volumeProblems } from './pod/volumes';
 import { injectSteps } from './pod/transform';
 import { OnError, Step, StepOptions } from './step';
 
@@ -234,50 +235,18 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct> {
       if (seen.has(c.name)) errors.push(`Container name "${c.name}" is used twice (steps, sidecars and initContainers share one namespace, and "${layout.INIT_CONTAINER_NAME}" is reserved)`);
       seen.add(c.name);
     }
-    errors.push(...this.volumeProblems(all));
+    errors.push(...volumeProblems({
+      steps: this.stepList.map(st => st.name),
+      workspace: this.workspace,
+      volumes: this.host.volumes.map(v => v.name),
+      mounts: all.flatMap(c => c.mounts.map(m => ({ container: c.name, path: m.path, volume: m.volume.name }))),
+    }));
     errors.push(...conditionProblems(this.plan(),
       new Map(this.stepList.map(s => [s.name, Object.keys(s.container.env.variables)]))));
     try {
       this.graph.assertAcyclic();
     } catch (e) {
       errors.push((e as Error).message);
-    }
-    return errors;
-  }
-
-  private volumeProblems(all: kplus.Container[]): string[] {
-    const errors: string[] = [];
-    const stateVolumes = new Map<string, string>();
-    for (const step of this.stepList) {
-      const volume = layout.stateVolume(step.name);
-      const other = stateVolumes.get(volume);
-      if (other !== undefined) {
-        errors.push(`Steps "${other}" and "${step.name}" would both keep their state in volume "${volume}" (long names are `
-          + 'cut and hashed to fit 63 characters): rename one of them');
-      }
-      stateVolumes.set(volume, step.name);
-    }
-    const reservedVolumes = new Set([...layout.RESERVED_VOLUMES, ...stateVolumes.keys()]);
-    if (this.workspace) reservedVolumes.add(layout.WORKSPACE_VOLUME);
-    const userVolumes = new Set([...this.host.volumes.map(v => v.name), ...all.flatMap(c => c.mounts.map(m => m.volume.name))]);
-    for (const name of userVolumes) {
-      if (reservedVolumes.has(name)) {
-        errors.push(`Volume "${name}" has a name the library reserves for its own volumes: rename it`
-          + (name === layout.WORKSPACE_VOLUME ? ' (or set workspace: false)' : ''));
-      }
-    }
-    for (const c of all) {
-      for (const m of c.mounts) {
-        const normal = layout.normalMountPath(m.path);
-        const at = normal === m.path ? m.path : `${m.path} (that is ${normal})`;
-        if (layout.isReservedPath(m.path)) {
-          errors.push(`Container "${c.name}" mounts a volume at ${at}, under ${layout.RESERVED_ROOT}/, which the library `
-            + 'reserves for the entrypoint and step state: mount it elsewhere');
-        } else if (this.workspace && normal === layout.WORKSPACE_PATH) {
-          errors.push(`Container "${c.name}" mounts a volume at ${at}, where the shared workspace goes: `
-            + 'mount it elsewhere, or set workspace: false');
-        }
-      }
     }
     return errors;
   }
