@@ -8,8 +8,8 @@ import { conditionProblems } from './plan-checks';
 import { graphAnnotation } from './pod/args';
 import * as layout from './pod/layout';
 import { ResourceMode } from './pod/resources';
-import { volumeProblems } from './pod/volumes';
 import { injectSteps } from './pod/transform';
+import { volumeProblems } from './pod/volumes';
 import { OnError, Step, StepOptions } from './step';
 
 /**
