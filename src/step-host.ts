@@ -1,4 +1,4 @@
-import { Lazy } from 'cdk8s';
+import { ApiObjectMetadataDefinition, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import { IConstruct } from 'constructs';
 import { Entrypoint } from './entrypoint';
@@ -7,6 +7,7 @@ import { Plan, StepPlan } from './plan';
 import { conditionProblems } from './plan-checks';
 import { graphAnnotation } from './pod/args';
 import * as layout from './pod/layout';
+import { checkLimits } from './pod/limits';
 import { ResourceMode } from './pod/resources';
 import { injectSteps } from './pod/transform';
 import { volumeProblems } from './pod/volumes';
@@ -104,7 +105,7 @@ export interface IStepHost extends IConstruct {
 }
 
 /** The pod-like resources steps can live in (a Pod or a Job's pod template). */
-type PodHost = kplus.AbstractPod & { readonly podMetadata: { addAnnotation(key: string, value: string): void } };
+type PodHost = kplus.AbstractPod & { readonly podMetadata: ApiObjectMetadataDefinition };
 
 /**
  * The one implementation behind `StepPod` and `StepJob`, built with its host like cdk8s-plus'
@@ -202,7 +203,8 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct> {
   public transform(spec: kplus.k8s.PodSpec): kplus.k8s.PodSpec {
     const errors = this.validate();
     if (errors.length > 0) throw new Error(`${this.host.node.path}: invalid steps:\n  ${errors.join('\n  ')}`);
-    return injectSteps(spec, this.plan(), {
+    const plan = this.plan();
+    const result = injectSteps(spec, plan, {
       entrypoint: {
         image: this.entrypoint.image,
         binaryPath: this.entrypoint.binaryPath,
@@ -210,6 +212,15 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct> {
       },
       resources: RESOURCE_MODES[this.resourceStrategy],
     });
+    const metadata = this.host.podMetadata.toJson();
+    checkLimits({
+      path: this.host.node.path,
+      spec: result,
+      annotations: { ...strings(metadata.annotations), [layout.GRAPH_ANNOTATION]: graphAnnotation(plan) },
+      labels: strings(metadata.labels),
+      steps: new Set(plan.steps.map(s => s.name)),
+    });
+    return result;
   }
 
   /** Everything wrong with the pod, one message per problem. */
@@ -279,6 +290,11 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct> {
       throw new Error(`Cannot add ${what.toLowerCase()} "${name}": a step or sidecar with that name already exists`);
     }
   }
+}
+
+/** The plain string entries of a label or annotation map (our own lazy value is added separately). */
+function strings(map: unknown): Record<string, string> {
+  return Object.fromEntries(Object.entries(map ?? {}).filter(([, v]) => typeof v === 'string'));
 }
 
 function stepPlan(step: Step): StepPlan {

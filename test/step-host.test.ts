@@ -46,7 +46,7 @@ describe.each(hosts)('%s as an IStepHost', (_kind, create) => {
 
 describe('sidecars are found in the spec', () => {
   test.each([['StepPod', synthPod], ['StepJob', synthJob]] as const)('%s: addInitContainer({ restartPolicy: ALWAYS }) gets the workspace like addSidecar', (_kind, synth) => {
-    const m = (synth as (build: (h: StepPod & StepJob) => void) => any)(host => {
+    const m = (synth as (build: (h: IStepHost & kplus.AbstractPod) => void) => any)(host => {
       host.addStep('a', { image: IMAGE, command: ['true'] });
       host.addSidecar('db', { image: 'postgres:16' });
       host.addInitContainer({ name: 'cache', image: 'redis:7', restartPolicy: kplus.ContainerRestartPolicy.ALWAYS });
