@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"syscall"
 	"unicode/utf8"
 )
@@ -90,4 +91,30 @@ func mkdirResults(dir string) error {
 		return &os.PathError{Op: "mkdir", Path: dir, Err: err}
 	}
 	return nil
+}
+
+// withResultEnv sets each -result_env variable whose value is set, and
+// removes the others from env: an unset result leaves the variable unset.
+func withResultEnv(env []string, vars []resultEnv, values *producerValues) []string {
+	if len(vars) == 0 {
+		return env
+	}
+	var out []string
+	for _, kv := range env {
+		keep := true
+		for _, e := range vars {
+			if strings.HasPrefix(kv, e.env+"=") {
+				keep = false
+			}
+		}
+		if keep {
+			out = append(out, kv)
+		}
+	}
+	for _, e := range vars {
+		if v, set := values.value(e.ref); set {
+			out = append(out, e.env+"="+v)
+		}
+	}
+	return out
 }
