@@ -22,7 +22,7 @@ func readResults(dir string, names []string) ([]result, error) {
 	var out []result
 	for _, n := range names {
 		path := dir + "/" + n
-		f, err := os.Open(path)
+		f, err := openFile(path, syscall.O_RDONLY, 0)
 		if err != nil {
 			if os.IsNotExist(err) {
 				return nil, fmt.Errorf("result %s was not written (the command must write %s)", n, path)
