@@ -7,7 +7,7 @@ import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { OnError, StepPod } from '../src';
+import { OnError, RunIf, StepPod } from '../src';
 import { container, synthPod } from './synth';
 
 const REPO = path.resolve(__dirname, '..');
@@ -102,5 +102,48 @@ describeWithGo('synthesised flags against the real entrypoint', () => {
     expect(results.a.report.reason).toBe('Failed');
     expect(results.slow.report.reason).toBe('Succeeded'); // already running: not killed
     expect(results.after).toMatchObject({ code: 122, report: { reason: 'Aborted' } });
+  }, 60_000);
+
+  test('conditions, finally and results: every reason, exit code and value of the issue\'s pipeline', async () => {
+    const sh = (name: string, script: string) => ['sh', '-c', `${script}; echo ${name} >> "$LOG"`];
+    const manifest = synthPod(pod => {
+      const build = pod.addStep('build', {
+        image: 'unused', results: ['version', 'channel'],
+        command: sh('build', 'echo 1.2.3 > "$CDK8S_STEPS_RESULTS/version"; printf stable > "$CDK8S_STEPS_RESULTS/channel"'),
+      });
+      const unit = pod.addStep('unit', { image: 'unused', command: sh('unit', 'exit 1'), dependsOn: [build] });
+      pod.addStep('publish', { image: 'unused', command: sh('publish', 'true'), dependsOn: [unit], resultEnv: { VERSION: build.result('version') } });
+      pod.addStep('upload', { image: 'unused', command: sh('upload', 'true'), dependsOn: [unit], runIf: RunIf.always() });
+      // build is a transitive dependency only: read through -after
+      pod.addStep('notify', {
+        image: 'unused', command: sh('notify', 'echo "notify $VERSION" >> "$LOG"'), dependsOn: [unit],
+        runIf: RunIf.anyFailed(), resultEnv: { VERSION: build.result('version') },
+      });
+      pod.addStep('deploy', {
+        image: 'unused', command: sh('deploy', 'echo "deploy $CHANNEL" >> "$LOG"'), dependsOn: [build],
+        runIf: RunIf.resultIn(build.result('channel'), ['stable', 'beta']), resultEnv: { CHANNEL: build.result('channel') },
+      });
+      const canary = pod.addStep('canary', { image: 'unused', command: sh('canary', 'true'), dependsOn: [build], runIf: RunIf.resultIn(build.result('channel'), ['canary']) });
+      pod.addStep('after-canary', { image: 'unused', command: sh('after-canary', 'true'), dependsOn: [canary] });
+      pod.addFinally('teardown', { image: 'unused', command: sh('teardown', 'true') });
+    });
+    const root = path.join(work, 'conditions');
+    const results = await play(manifest, root);
+    const log = fs.readFileSync(path.join(root, 'log'), 'utf8').trim().split('\n');
+    expect(results.build).toMatchObject({ code: 0, report: { reason: 'Succeeded', results: { version: '1.2.3', channel: 'stable' } } });
+    expect(results.unit).toMatchObject({ code: 1, report: { reason: 'Failed', exitCode: 1 } });
+    expect(results.publish).toMatchObject({ code: 120, report: { reason: 'Skipped', exitCode: 120 } });
+    for (const name of ['upload', 'notify', 'deploy', 'teardown']) {
+      expect({ name, ...results[name] }).toMatchObject({ name, code: 0, report: { reason: 'Succeeded' } });
+    }
+    // skipped by its condition, and only because of such a skip upstream: exit 0
+    expect(results.canary).toMatchObject({ code: 0, report: { reason: 'Skipped', exitCode: 0 } });
+    expect(results.canary.report.message).toMatch(/channel[^]*stable/);
+    expect(results['after-canary']).toMatchObject({ code: 0, report: { reason: 'Skipped', exitCode: 0 } });
+    expect(log).toContain('notify 1.2.3');
+    expect(log).toContain('deploy stable');
+    expect(log).not.toContain('publish');
+    expect(log).not.toContain('canary');
+    expect(log[log.length - 1]).toBe('teardown');
   }, 60_000);
 });
