@@ -108,7 +108,8 @@ describeWithGo('synthesised flags against the real entrypoint', () => {
     const sh = (name: string, script: string) => ['sh', '-c', `${script}; echo ${name} >> "$LOG"`];
     const manifest = synthPod(pod => {
       const build = pod.addStep('build', {
-        image: 'unused', results: ['version', 'channel'],
+        image: 'unused',
+        results: ['version', 'channel'],
         command: sh('build', 'echo 1.2.3 > "$CDK8S_STEPS_RESULTS/version"; printf stable > "$CDK8S_STEPS_RESULTS/channel"'),
       });
       const unit = pod.addStep('unit', { image: 'unused', command: sh('unit', 'exit 1'), dependsOn: [build] });
@@ -116,12 +117,18 @@ describeWithGo('synthesised flags against the real entrypoint', () => {
       pod.addStep('upload', { image: 'unused', command: sh('upload', 'true'), dependsOn: [unit], runIf: RunIf.always() });
       // build is a transitive dependency only: read through -after
       pod.addStep('notify', {
-        image: 'unused', command: sh('notify', 'echo "notify $VERSION" >> "$LOG"'), dependsOn: [unit],
-        runIf: RunIf.anyFailed(), resultEnv: { VERSION: build.result('version') },
+        image: 'unused',
+        command: sh('notify', 'echo "notify $VERSION" >> "$LOG"'),
+        dependsOn: [unit],
+        runIf: RunIf.anyFailed(),
+        resultEnv: { VERSION: build.result('version') },
       });
       pod.addStep('deploy', {
-        image: 'unused', command: sh('deploy', 'echo "deploy $CHANNEL" >> "$LOG"'), dependsOn: [build],
-        runIf: RunIf.resultIn(build.result('channel'), ['stable', 'beta']), resultEnv: { CHANNEL: build.result('channel') },
+        image: 'unused',
+        command: sh('deploy', 'echo "deploy $CHANNEL" >> "$LOG"'),
+        dependsOn: [build],
+        runIf: RunIf.resultIn(build.result('channel'), ['stable', 'beta']),
+        resultEnv: { CHANNEL: build.result('channel') },
       });
       const canary = pod.addStep('canary', { image: 'unused', command: sh('canary', 'true'), dependsOn: [build], runIf: RunIf.resultIn(build.result('channel'), ['canary']) });
       pod.addStep('after-canary', { image: 'unused', command: sh('after-canary', 'true'), dependsOn: [canary] });
