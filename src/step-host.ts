@@ -27,8 +27,10 @@ export enum ResourceStrategy {
   /** Leave every step's requests as given: the pod requests their sum, like a plain Pod. */
   SUM = 'sum',
   /**
-   * Like `PEAK`, and also state the pod's total cpu and memory requests in pod-level
-   * `spec.resources` (Kubernetes 1.34 or later, feature PodLevelResources).
+   * Like `PEAK`, and also state the pod's cpu and memory requests in pod-level `spec.resources`
+   * (Kubernetes 1.34 or later, feature PodLevelResources): the aggregate the API server requires,
+   * i.e. the largest of the steps plus every sidecar and, for each initContainer in order (the
+   * copy container and your own included), its request plus the sidecars started before it.
    */
   POD_LEVEL = 'pod-level',
 }
