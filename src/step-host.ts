@@ -236,6 +236,11 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct> {
       errors.push(`${kind} "${this.host.node.path}" has restartPolicy ${this.host.restartPolicy}: steps need Never `
         + '(a finished step must never run again); leave restartPolicy out');
     }
+    if (this.host.shareProcessNamespace) {
+      errors.push(`${kind} "${this.host.node.path}" sets shareProcessNamespace: every step would see the others' processes, `
+        + 'and any step could write another\'s completion record through /proc/<pid>/root and fake its completion. '
+        + 'Leave shareProcessNamespace out (steps share files through /workspace)');
+    }
     for (const c of this.host.containers) {
       if (!this.names.has(c.name)) {
         errors.push(`Container "${c.name}" was added with addContainer(): in a ${kind} every container is a step. `

@@ -2,6 +2,7 @@
 import { Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import { IStepHost, StepJob, StepPod } from '../src';
+import { restrictedViolations } from './pss';
 import { container, podSpec, synthJob, synthPod } from './synth';
 
 const IMAGE = 'alpine:3.20';
@@ -92,5 +93,45 @@ describe('the cdk8s-plus internal hook StepPod and StepJob override', () => {
     expect(podManifest.spec.hostname).toBe(MARK);
     expect(jobManifest.spec.template.spec.hostname).toBe(MARK);
     expect(calls).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('isolation and Pod Security Standard restricted (issue 9)', () => {
+  test('shareProcessNamespace is refused: a step could fake another\'s completion through /proc', () => {
+    const chart = Testing.chart();
+    const pod = new StepPod(chart, 'pod', { shareProcessNamespace: true });
+    pod.addStep('a', { image: IMAGE, command: ['true'] });
+    expect(() => Testing.synth(chart)).toThrow(/sets shareProcessNamespace: .*fake its completion\. Leave shareProcessNamespace out/);
+  });
+
+  test('the copy container runs as its own non-root user under a root pod security context', () => {
+    const m = synthPod(pod => { pod.addStep('a', { image: IMAGE, command: ['true'], securityContext: { user: 1000 } }); },
+      { securityContext: { user: 0, ensureNonRoot: false } });
+    expect(container(m, 'cdk8s-steps-init').securityContext).toMatchObject({ runAsUser: 65532, runAsGroup: 65532, runAsNonRoot: true });
+  });
+
+  test('steps and sidecars meet restricted by default; StepPod and StepJob', () => {
+    for (const synth of [synthPod, synthJob] as Array<(b: (h: any) => void) => any>) {
+      const m = synth(host => {
+        host.addStep('a', { image: IMAGE, command: ['true'] });
+        host.addSidecar('db', { image: 'postgres:16' });
+        host.addInitContainer({ name: 'cache', image: 'redis:7', restartPolicy: kplus.ContainerRestartPolicy.ALWAYS });
+      });
+      expect(restrictedViolations(m)).toEqual([]);
+      expect(container(m, 'a').securityContext).toMatchObject({ capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
+    }
+  });
+
+  test('a step loosened explicitly stays loosened (and the pod then fails restricted)', () => {
+    const m = synthPod(pod => {
+      pod.addStep('a', { image: IMAGE, command: ['true'], securityContext: { capabilities: { add: [kplus.Capability.SYS_ADMIN] } } });
+      pod.addStep('b', { image: IMAGE, command: ['true'], securityContext: { seccompProfile: { type: kplus.SeccompProfileType.UNCONFINED } } });
+    });
+    expect(container(m, 'a').securityContext.capabilities).toEqual({ add: ['SYS_ADMIN'] });
+    expect(container(m, 'b').securityContext.seccompProfile).toEqual({ type: 'Unconfined' });
+    expect(restrictedViolations(m)).toEqual([
+      'container a: adds capability SYS_ADMIN', 'container a: does not drop ALL capabilities',
+      'container b: seccompProfile Unconfined', 'container b: seccompProfile is Unconfined',
+    ]);
   });
 });

@@ -31,6 +31,7 @@ export function injectSteps(spec: k8s.PodSpec, plan: Plan, options: PodOptions):
   const workspaceMount = plan.workspace ? [{ name: layout.WORKSPACE_VOLUME, mountPath: layout.WORKSPACE_PATH }] : [];
   const abortMount = plan.failFast ? [{ name: layout.ABORT_VOLUME, mountPath: layout.ABORT_DIR }] : [];
   const binMount = { name: layout.BIN_VOLUME, mountPath: layout.BIN_DIR, readOnly: true };
+  const podSeccomp = spec.securityContext?.seccompProfile !== undefined;
   // every container of the pod: the copy container, the user's initContainers and sidecars, the steps
   const budget = messageBudget(1 + (spec.initContainers?.length ?? 0) + spec.containers.length);
   const assignment = options.resources === 'sum' ? undefined : peakAssignment(requestGraph(plan, spec.containers));
@@ -40,6 +41,7 @@ export function injectSteps(spec: k8s.PodSpec, plan: Plan, options: PodOptions):
     if (!step) return container;
     return {
       ...container,
+      securityContext: restricted(container.securityContext, podSeccomp),
       command: [layout.WRAPPER_PATH],
       args: wrapperArgs(step, plan, budget, container.command ?? [], container.args ?? []),
       volumeMounts: [
@@ -58,9 +60,11 @@ export function injectSteps(spec: k8s.PodSpec, plan: Plan, options: PodOptions):
     };
   });
 
-  const initContainers = (spec.initContainers ?? []).map(c => plan.workspace && layout.isSidecar(c)
-    ? { ...c, volumeMounts: [...c.volumeMounts ?? [], ...workspaceMount] }
-    : c);
+  const initContainers = (spec.initContainers ?? []).map(c => layout.isSidecar(c) ? {
+    ...c,
+    securityContext: restricted(c.securityContext, podSeccomp),
+    ...plan.workspace ? { volumeMounts: [...c.volumeMounts ?? [], ...workspaceMount] } : {},
+  } : c);
 
   const volumes: k8s.Volume[] = [
     ...spec.volumes ?? [],
@@ -80,6 +84,25 @@ export function injectSteps(spec: k8s.PodSpec, plan: Plan, options: PodOptions):
   return options.resources === 'pod-level' ? withPodLevelResources(result) : result;
 }
 
+/**
+ * A step's or sidecar's security context, made to meet the Pod Security Standard *restricted*
+ * wherever the user left a setting out (cdk8s-plus already defaults runAsNonRoot and
+ * allowPrivilegeEscalation): all capabilities dropped, the runtime's default seccomp profile
+ * unless the pod sets one. A setting the user gave explicitly is kept, also one that loosens it.
+ */
+function restricted(sc: k8s.SecurityContext | undefined, podSeccomp: boolean): k8s.SecurityContext {
+  return {
+    ...sc,
+    allowPrivilegeEscalation: sc?.allowPrivilegeEscalation ?? false,
+    runAsNonRoot: sc?.runAsNonRoot ?? true,
+    capabilities: sc?.capabilities ?? { drop: ['ALL'] },
+    ...sc?.seccompProfile || podSeccomp ? {} : { seccompProfile: { type: 'RuntimeDefault' } },
+  };
+}
+
+/** The uid and gid of the copy container: distroless' "nonroot", so it runs under any pod security context. */
+const COPY_USER = 65532;
+
 /** The injected initContainer: copies the wrapper into the shared bin volume. PSS restricted. */
 function copyContainer(entrypoint: PodOptions['entrypoint']): k8s.Container {
   return {
@@ -91,6 +114,8 @@ function copyContainer(entrypoint: PodOptions['entrypoint']): k8s.Container {
     resources: INIT_RESOURCES,
     securityContext: {
       runAsNonRoot: true,
+      runAsUser: COPY_USER,
+      runAsGroup: COPY_USER,
       allowPrivilegeEscalation: false,
       privileged: false,
       readOnlyRootFilesystem: true,

@@ -163,3 +163,21 @@ describe('the wire (docs/contract.md, version 2)', () => {
     expect(ro).toEqual(['/cdk8s-steps/steps/b', '/cdk8s-steps/steps/a']); // the dependency, then the result's producer
   });
 });
+
+describe('Pod Security Standard restricted', () => {
+  test('steps and sidecars get drop ALL and RuntimeDefault where the user left them out; a pod-level profile is not repeated', () => {
+    const spec: k8s.PodSpec = {
+      containers: [containerOf('a'), { ...containerOf('b'), securityContext: { capabilities: { add: ['NET_ADMIN'] }, allowPrivilegeEscalation: true } }],
+      initContainers: [{ name: 'db', image: 'postgres', restartPolicy: 'Always' }, { name: 'setup', image: 'busybox' }],
+    };
+    const out = injectSteps(spec, plan([step('a'), step('b')]), OPTIONS);
+    const sc = (name: string) => [...out.containers, ...out.initContainers!].find(c => c.name === name)!.securityContext;
+    const defaults = { allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } };
+    expect(sc('a')).toEqual(defaults);
+    expect(sc('db')).toEqual(defaults);
+    expect(sc('b')).toEqual({ ...defaults, capabilities: { add: ['NET_ADMIN'] }, allowPrivilegeEscalation: true }); // explicit: kept
+    expect(sc('setup')).toBeUndefined(); // a plain initContainer is the user's
+    const podLevel = injectSteps({ ...spec, securityContext: { seccompProfile: { type: 'RuntimeDefault' } } }, plan([step('a'), step('b')]), OPTIONS);
+    expect(podLevel.containers[0].securityContext!.seccompProfile).toBeUndefined();
+  });
+});
