@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
 import * as fc from 'fast-check';
-import { container, flag, podSpec, synthJob, synthPod } from './synth';
+import { container, flag, kubeletExpand, podSpec, synthJob, synthPod } from './synth';
 import { IStepHost, RunIf, Step, StepJob, StepPod } from '../src';
 
 const IMAGE = 'busybox';
@@ -16,35 +16,6 @@ function pipeline(pod: IStepHost): Record<string, Step> {
   const notify = pod.addStep('notify', { image: IMAGE, command: cmd, dependsOn: [unit], runIf: RunIf.anyFailed() });
   const teardown = pod.addFinally('teardown', { image: IMAGE, command: cmd });
   return { build, unit, publish, deploy, upload, notify, teardown };
-}
-
-/**
- * The kubelet's expansion of `$(VAR)` in command and args (k8s.io/kubernetes
- * third_party/forked/golang/expansion): `$$` is `$`, `$(name)` of a defined variable its value,
- * anything else stays as written.
- */
-function kubeletExpand(input: string, env: Record<string, string>): string {
-  let out = '';
-  for (let i = 0; i < input.length; i++) {
-    if (input[i] !== '$' || i + 1 === input.length) {
-      out += input[i];
-      continue;
-    }
-    const next = input[i + 1];
-    const close = input.indexOf(')', i + 2);
-    if (next === '$') {
-      out += '$';
-      i += 1;
-    } else if (next === '(' && close >= 0) {
-      const name = input.slice(i + 2, close);
-      out += name in env ? env[name] : `$(${name})`;
-      i = close;
-    } else {
-      out += `$${next}`;
-      i += 1;
-    }
-  }
-  return out;
 }
 
 /** The state mounts of a step container, as `volume:path:ro|rw`. */

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { OnError, RunIf, StepPod } from '../src';
-import { container, synthPod } from './synth';
+import { container, kubeletExpand, synthPod } from './synth';
 
 const REPO = path.resolve(__dirname, '..');
 const haveGo = (() => {
@@ -42,7 +42,9 @@ describeWithGo('synthesised flags against the real entrypoint', () => {
       expect(c.command).toEqual(['/cdk8s-steps/bin/entrypoint']);
       expect(c.args[0]).toBe('-contract=2');
       // the binary derives every path from the step names and one root (-root, docs/contract.md)
-      const args = [c.args[0], `-root=${root}`, ...c.args.slice(1)];
+      // and as the kubelet does, $(VAR) in args is expanded from the container's env ($$ is $)
+      const env = Object.fromEntries((c.env ?? []).map((e: any) => [e.name, e.value]));
+      const args = [c.args[0], `-root=${root}`, ...c.args.slice(1).map((a: string) => kubeletExpand(a, env))];
       const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH, LOG: path.join(root, 'log') } });
       child.on('exit', code => resolve([name, code ?? -1]));
     })));
@@ -131,6 +133,15 @@ describeWithGo('synthesised flags against the real entrypoint', () => {
         resultEnv: { CHANNEL: build.result('channel') },
       });
       const canary = pod.addStep('canary', { image: 'unused', command: sh('canary', 'true'), dependsOn: [build], runIf: RunIf.resultIn(build.result('channel'), ['canary']) });
+      // a value with $ and $(VAR) reaches the wrapper verbatim through the kubelet's expansion
+      const odd = pod.addStep('odd', { image: 'unused', results: ['v'], command: sh('odd', 'printf \'\\044(HOME)\\044\\044x\' > "$CDK8S_STEPS_RESULTS/v"') }); // \044 is $
+      pod.addStep('dollar', {
+        image: 'unused',
+        command: sh('dollar', 'true'),
+        dependsOn: [odd],
+        envVariables: { HOME: { value: '/home' } },
+        runIf: RunIf.resultIn(odd.result('v'), ['$(HOME)$$x']),
+      });
       pod.addStep('after-canary', { image: 'unused', command: sh('after-canary', 'true'), dependsOn: [canary] });
       pod.addFinally('teardown', { image: 'unused', command: sh('teardown', 'true') });
     });
@@ -140,13 +151,14 @@ describeWithGo('synthesised flags against the real entrypoint', () => {
     expect(results.build).toMatchObject({ code: 0, report: { reason: 'Succeeded', results: { version: '1.2.3', channel: 'stable' } } });
     expect(results.unit).toMatchObject({ code: 1, report: { reason: 'Failed', exitCode: 1 } });
     expect(results.publish).toMatchObject({ code: 120, report: { reason: 'Skipped', exitCode: 120 } });
-    for (const name of ['upload', 'notify', 'deploy', 'teardown']) {
+    for (const name of ['upload', 'notify', 'deploy', 'teardown', 'odd', 'dollar']) {
       expect({ name, ...results[name] }).toMatchObject({ name, code: 0, report: { reason: 'Succeeded' } });
     }
     // skipped by its condition, and only because of such a skip upstream: exit 0
     expect(results.canary).toMatchObject({ code: 0, report: { reason: 'Skipped', exitCode: 0 } });
     expect(results.canary.report.message).toMatch(/channel[^]*stable/);
     expect(results['after-canary']).toMatchObject({ code: 0, report: { reason: 'Skipped', exitCode: 0 } });
+    expect(results.odd.report.results).toEqual({ v: '$(HOME)$$x' });
     expect(log).toContain('notify 1.2.3');
     expect(log).toContain('deploy stable');
     expect(log).not.toContain('publish');

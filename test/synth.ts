@@ -53,3 +53,32 @@ export function flag(c: any, name: string): string | undefined {
   const args: string[] = c.args.slice(0, c.args.indexOf('--'));
   return args.find(a => a.startsWith(prefix))?.slice(prefix.length);
 }
+
+/**
+ * The kubelet's expansion of `$(VAR)` in command and args (k8s.io/kubernetes
+ * third_party/forked/golang/expansion): `$$` is `$`, `$(name)` of a defined variable its value,
+ * anything else stays as written.
+ */
+export function kubeletExpand(input: string, env: Record<string, string>): string {
+  let out = '';
+  for (let i = 0; i < input.length; i++) {
+    if (input[i] !== '$' || i + 1 === input.length) {
+      out += input[i];
+      continue;
+    }
+    const next = input[i + 1];
+    const close = input.indexOf(')', i + 2);
+    if (next === '$') {
+      out += '$';
+      i += 1;
+    } else if (next === '(' && close >= 0) {
+      const name = input.slice(i + 2, close);
+      out += name in env ? env[name] : `$(${name})`;
+      i = close;
+    } else {
+      out += `$${next}`;
+      i += 1;
+    }
+  }
+  return out;
+}
