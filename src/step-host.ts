@@ -69,6 +69,15 @@ export interface StepHostProps {
    * @default ResourceStrategy.PEAK
    */
   readonly resourceStrategy?: ResourceStrategy;
+
+  /**
+   * Refuse at synthesis a pod that breaks a Kubernetes limit (one exec argument, a container's
+   * command line and environment, 256 KiB of annotations, 1.5 MiB of object with the status the
+   * kubelet adds). Turn it off only for runners that never store the pod in etcd, such as
+   * `podman kube play`.
+   * @default true
+   */
+  readonly checkLimits?: boolean;
 }
 
 /**
@@ -122,6 +131,7 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct> {
   private readonly workspace: boolean;
   private readonly failFast: boolean;
   private readonly resourceStrategy: ResourceStrategy;
+  private readonly checkLimits: boolean;
   /** Built on first use, dropped when a step or an edge is added. */
   private cached?: { plan: Plan; graph?: StepGraph };
 
@@ -130,6 +140,7 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct> {
     this.workspace = props.workspace ?? true;
     this.failFast = props.failFast ?? false;
     this.resourceStrategy = props.resourceStrategy ?? ResourceStrategy.PEAK;
+    this.checkLimits = props.checkLimits ?? true;
     host.node.addValidation({ validate: () => this.validate() });
     // The graph is only complete at synthesis: record it lazily.
     host.podMetadata.addAnnotation(layout.GRAPH_ANNOTATION,
@@ -214,6 +225,7 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct> {
       },
       resources: RESOURCE_MODES[this.resourceStrategy],
     });
+    if (!this.checkLimits) return result;
     const metadata = this.host.podMetadata.toJson();
     checkLimits({
       path: this.host.node.path,

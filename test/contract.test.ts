@@ -165,4 +165,24 @@ describeWithGo('synthesised flags against the real entrypoint', () => {
     expect(log).not.toContain('canary');
     expect(log[log.length - 1]).toBe('teardown');
   }, 60_000);
+
+  test('every report fits the termination-message budget the library synthesised', async () => {
+    const manifest = synthPod(pod => {
+      const a = step(pod, 'a', 'exit 3');
+      step(pod, 'b', 'true', [a]);
+      step(pod, 'c', 'true');
+      // plain initContainers only count: 300 of them + the copy container + 3 steps = 304 containers
+      for (let i = 0; i < 300; i++) pod.addInitContainer({ name: `i${i}`, image: 'unused' });
+    });
+    const budget = Number(container(manifest, 'a').args.find((x: string) => x.startsWith('-budget=')).slice('-budget='.length));
+    expect(budget).toBe(Math.floor(12288 / 304));
+    const root = path.join(work, 'budget');
+    const results = await play(manifest, root);
+    for (const name of ['a', 'b', 'c']) {
+      expect(fs.statSync(path.join(root, 'steps', name, 'report')).size).toBeLessThanOrEqual(budget);
+    }
+    expect(results.a).toMatchObject({ code: 3, report: { reason: 'Failed', exitCode: 3 } });
+    expect(results.b).toMatchObject({ code: 120, report: { reason: 'Skipped', exitCode: 120 } });
+    expect(results.c).toMatchObject({ code: 0, report: { reason: 'Succeeded', exitCode: 0 } });
+  }, 60_000);
 });

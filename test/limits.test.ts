@@ -59,6 +59,12 @@ describe('limits', () => {
     expect(synthError(pod => fanIn(pod, 2000, 63))).toMatch(NAMED);
   });
 
+  test('checkLimits: false lets a runner that never stores the pod in etcd (podman) synthesise it', () => {
+    const chart = Testing.chart();
+    randomDag(new StepPod(chart, 'p', { checkLimits: false }), 1000, 63);
+    expect(Testing.synth(chart)).toHaveLength(1);
+  });
+
   test('a 300-step random DAG with 30-character names fits every limit', () => {
     expect(synthError(pod => randomDag(pod, 300, 30))).toBe('synthesised');
   });

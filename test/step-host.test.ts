@@ -105,8 +105,10 @@ describe('isolation and Pod Security Standard restricted (issue 9)', () => {
   });
 
   test('the copy container runs as its own non-root user under a root pod security context', () => {
-    const m = synthPod(pod => { pod.addStep('a', { image: IMAGE, command: ['true'], securityContext: { user: 1000 } }); },
-      { securityContext: { user: 0, ensureNonRoot: false } });
+    const chart = Testing.chart(); // a root pod fails restricted on purpose: no synthPod here
+    new StepPod(chart, 'pod', { securityContext: { user: 0, ensureNonRoot: false } })
+      .addStep('a', { image: IMAGE, command: ['true'], securityContext: { user: 1000 } });
+    const [m] = Testing.synth(chart);
     expect(container(m, 'cdk8s-steps-init').securityContext).toMatchObject({ runAsUser: 65532, runAsGroup: 65532, runAsNonRoot: true });
   });
 
@@ -123,10 +125,11 @@ describe('isolation and Pod Security Standard restricted (issue 9)', () => {
   });
 
   test('a step loosened explicitly stays loosened (and the pod then fails restricted)', () => {
-    const m = synthPod(pod => {
-      pod.addStep('a', { image: IMAGE, command: ['true'], securityContext: { capabilities: { add: [kplus.Capability.SYS_ADMIN] } } });
-      pod.addStep('b', { image: IMAGE, command: ['true'], securityContext: { seccompProfile: { type: kplus.SeccompProfileType.UNCONFINED } } });
-    });
+    const chart = Testing.chart();
+    const pod = new StepPod(chart, 'pod');
+    pod.addStep('a', { image: IMAGE, command: ['true'], securityContext: { capabilities: { add: [kplus.Capability.SYS_ADMIN] } } });
+    pod.addStep('b', { image: IMAGE, command: ['true'], securityContext: { seccompProfile: { type: kplus.SeccompProfileType.UNCONFINED } } });
+    const [m] = Testing.synth(chart);
     expect(container(m, 'a').securityContext.capabilities).toEqual({ add: ['SYS_ADMIN'] });
     expect(container(m, 'b').securityContext.seccompProfile).toEqual({ type: 'Unconfined' });
     expect(restrictedViolations(m)).toEqual([

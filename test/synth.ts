@@ -2,11 +2,12 @@
 import { Testing } from 'cdk8s';
 import { Job as JobModel } from 'kubernetes-models/batch/v1';
 import { Pod as PodModel } from 'kubernetes-models/v1';
+import { restrictedViolations } from './pss';
 import { StepJob, StepJobProps, StepPod, StepPodProps } from '../src';
 
 /**
  * Builds a StepPod in a fresh chart, lets `build` add steps, and returns the synthesised Pod
- * manifest, which must pass the Kubernetes schema.
+ * manifest, which must pass the Kubernetes schema and the Pod Security Standard restricted.
  */
 export function synthPod(build: (pod: StepPod) => void, props: StepPodProps = {}): any {
   const chart = Testing.chart();
@@ -24,6 +25,7 @@ export function synthJob(build: (job: StepJob) => void, props: StepJobProps = {}
 function onlyValidManifest(manifests: any[]): any {
   expect(manifests).toHaveLength(1);
   validateManifest(manifests[0]);
+  expect(restrictedViolations(manifests[0])).toEqual([]);
   return manifests[0];
 }
 

@@ -60,11 +60,11 @@ export function injectSteps(spec: k8s.PodSpec, plan: Plan, options: PodOptions):
     };
   });
 
-  const initContainers = (spec.initContainers ?? []).map(c => layout.isSidecar(c) ? {
+  const initContainers = (spec.initContainers ?? []).map(c => ({
     ...c,
     securityContext: restricted(c.securityContext, podSeccomp),
-    ...plan.workspace ? { volumeMounts: [...c.volumeMounts ?? [], ...workspaceMount] } : {},
-  } : c);
+    ...plan.workspace && layout.isSidecar(c) ? { volumeMounts: [...c.volumeMounts ?? [], ...workspaceMount] } : {},
+  }));
 
   const volumes: k8s.Volume[] = [
     ...spec.volumes ?? [],
@@ -85,7 +85,7 @@ export function injectSteps(spec: k8s.PodSpec, plan: Plan, options: PodOptions):
 }
 
 /**
- * A step's or sidecar's security context, made to meet the Pod Security Standard *restricted*
+ * The security context of a step, a sidecar or another initContainer, made to meet the Pod Security Standard *restricted*
  * wherever the user left a setting out (cdk8s-plus already defaults runAsNonRoot and
  * allowPrivilegeEscalation): all capabilities dropped, the runtime's default seccomp profile
  * unless the pod sets one. A setting the user gave explicitly is kept, also one that loosens it.

@@ -165,7 +165,7 @@ describe('the wire (docs/contract.md, version 2)', () => {
 });
 
 describe('Pod Security Standard restricted', () => {
-  test('steps and sidecars get drop ALL and RuntimeDefault where the user left them out; a pod-level profile is not repeated', () => {
+  test('steps, sidecars and initContainers get drop ALL and RuntimeDefault where the user left them out; a pod-level profile is not repeated', () => {
     const spec: k8s.PodSpec = {
       containers: [containerOf('a'), { ...containerOf('b'), securityContext: { capabilities: { add: ['NET_ADMIN'] }, allowPrivilegeEscalation: true } }],
       initContainers: [{ name: 'db', image: 'postgres', restartPolicy: 'Always' }, { name: 'setup', image: 'busybox' }],
@@ -176,7 +176,7 @@ describe('Pod Security Standard restricted', () => {
     expect(sc('a')).toEqual(defaults);
     expect(sc('db')).toEqual(defaults);
     expect(sc('b')).toEqual({ ...defaults, capabilities: { add: ['NET_ADMIN'] }, allowPrivilegeEscalation: true }); // explicit: kept
-    expect(sc('setup')).toBeUndefined(); // a plain initContainer is the user's
+    expect(sc('setup')).toEqual(defaults); // a plain initContainer too
     const podLevel = injectSteps({ ...spec, securityContext: { seccompProfile: { type: 'RuntimeDefault' } } }, plan([step('a'), step('b')]), OPTIONS);
     expect(podLevel.containers[0].securityContext!.seccompProfile).toBeUndefined();
   });
