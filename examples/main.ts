@@ -7,12 +7,14 @@ import { CiPipeline } from './ci-pipeline';
 import { JobWithDb } from './job-with-db';
 import { LocalDiamond } from './local-diamond';
 import { SeedChain } from './seed-chain';
+import { TestReport } from './test-report';
 
 export function buildApp(app: App): App {
   new SeedChain(app, 'seed-chain');
   new CiPipeline(app, 'ci-pipeline');
   new JobWithDb(app, 'job-with-db');
   new LocalDiamond(app, 'local-diamond');
+  new TestReport(app, 'test-report');
   return app;
 }
 

@@ -7,8 +7,8 @@ import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { OnError, StepPod } from '../src';
-import { container, synthPod } from './synth';
+import { OnError, RunIf, StepPod } from '../src';
+import { container, kubeletExpand, synthPod } from './synth';
 
 const REPO = path.resolve(__dirname, '..');
 const haveGo = (() => {
@@ -40,7 +40,11 @@ describeWithGo('synthesised flags against the real entrypoint', () => {
     const results = await Promise.all(names.map(name => new Promise<[string, number]>(resolve => {
       const c = container(manifest, name);
       expect(c.command).toEqual(['/cdk8s-steps/bin/entrypoint']);
-      const args = c.args.map((a: string) => a.split('/cdk8s-steps/').join(`${root}/`));
+      expect(c.args[0]).toBe('-contract=2');
+      // the binary derives every path from the step names and one root (-root, docs/contract.md)
+      // and as the kubelet does, $(VAR) in args is expanded from the container's env ($$ is $)
+      const env = Object.fromEntries((c.env ?? []).map((e: any) => [e.name, e.value]));
+      const args = [c.args[0], `-root=${root}`, ...c.args.slice(1).map((a: string) => kubeletExpand(a, env))];
       const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH, LOG: path.join(root, 'log') } });
       child.on('exit', code => resolve([name, code ?? -1]));
     })));
@@ -100,5 +104,85 @@ describeWithGo('synthesised flags against the real entrypoint', () => {
     expect(results.a.report.reason).toBe('Failed');
     expect(results.slow.report.reason).toBe('Succeeded'); // already running: not killed
     expect(results.after).toMatchObject({ code: 122, report: { reason: 'Aborted' } });
+  }, 60_000);
+
+  test('conditions, finally and results: every reason, exit code and value of the issue\'s pipeline', async () => {
+    const sh = (name: string, script: string) => ['sh', '-c', `${script}; echo ${name} >> "$LOG"`];
+    const manifest = synthPod(pod => {
+      const build = pod.addStep('build', {
+        image: 'unused',
+        results: ['version', 'channel'],
+        command: sh('build', 'echo 1.2.3 > "$CDK8S_STEPS_RESULTS/version"; printf stable > "$CDK8S_STEPS_RESULTS/channel"'),
+      });
+      const unit = pod.addStep('unit', { image: 'unused', command: sh('unit', 'exit 1'), dependsOn: [build] });
+      pod.addStep('publish', { image: 'unused', command: sh('publish', 'true'), dependsOn: [unit], resultEnv: { VERSION: build.result('version') } });
+      pod.addStep('upload', { image: 'unused', command: sh('upload', 'true'), dependsOn: [unit], runIf: RunIf.always() });
+      // build is a transitive dependency only: read through -after
+      pod.addStep('notify', {
+        image: 'unused',
+        command: sh('notify', 'echo "notify $VERSION" >> "$LOG"'),
+        dependsOn: [unit],
+        runIf: RunIf.anyFailed(),
+        resultEnv: { VERSION: build.result('version') },
+      });
+      pod.addStep('deploy', {
+        image: 'unused',
+        command: sh('deploy', 'echo "deploy $CHANNEL" >> "$LOG"'),
+        dependsOn: [build],
+        runIf: RunIf.resultIn(build.result('channel'), ['stable', 'beta']),
+        resultEnv: { CHANNEL: build.result('channel') },
+      });
+      const canary = pod.addStep('canary', { image: 'unused', command: sh('canary', 'true'), dependsOn: [build], runIf: RunIf.resultIn(build.result('channel'), ['canary']) });
+      // a value with $ and $(VAR) reaches the wrapper verbatim through the kubelet's expansion
+      const odd = pod.addStep('odd', { image: 'unused', results: ['v'], command: sh('odd', 'printf \'\\044(HOME)\\044\\044x\' > "$CDK8S_STEPS_RESULTS/v"') }); // \044 is $
+      pod.addStep('dollar', {
+        image: 'unused',
+        command: sh('dollar', 'true'),
+        dependsOn: [odd],
+        envVariables: { HOME: { value: '/home' } },
+        runIf: RunIf.resultIn(odd.result('v'), ['$(HOME)$$x']),
+      });
+      pod.addStep('after-canary', { image: 'unused', command: sh('after-canary', 'true'), dependsOn: [canary] });
+      pod.addFinally('teardown', { image: 'unused', command: sh('teardown', 'true') });
+    });
+    const root = path.join(work, 'conditions');
+    const results = await play(manifest, root);
+    const log = fs.readFileSync(path.join(root, 'log'), 'utf8').trim().split('\n');
+    expect(results.build).toMatchObject({ code: 0, report: { reason: 'Succeeded', results: { version: '1.2.3', channel: 'stable' } } });
+    expect(results.unit).toMatchObject({ code: 1, report: { reason: 'Failed', exitCode: 1 } });
+    expect(results.publish).toMatchObject({ code: 120, report: { reason: 'Skipped', exitCode: 120 } });
+    for (const name of ['upload', 'notify', 'deploy', 'teardown', 'odd', 'dollar']) {
+      expect({ name, ...results[name] }).toMatchObject({ name, code: 0, report: { reason: 'Succeeded' } });
+    }
+    // skipped by its condition, and only because of such a skip upstream: exit 0
+    expect(results.canary).toMatchObject({ code: 0, report: { reason: 'Skipped', exitCode: 0 } });
+    expect(results.canary.report.message).toMatch(/channel[^]*stable/);
+    expect(results['after-canary']).toMatchObject({ code: 0, report: { reason: 'Skipped', exitCode: 0 } });
+    expect(results.odd.report.results).toEqual({ v: '$(HOME)$$x' });
+    expect(log).toContain('notify 1.2.3');
+    expect(log).toContain('deploy stable');
+    expect(log).not.toContain('publish');
+    expect(log).not.toContain('canary');
+    expect(log[log.length - 1]).toBe('teardown');
+  }, 60_000);
+
+  test('every report fits the termination-message budget the library synthesised', async () => {
+    const manifest = synthPod(pod => {
+      const a = step(pod, 'a', 'exit 3');
+      step(pod, 'b', 'true', [a]);
+      step(pod, 'c', 'true');
+      // plain initContainers only count: 300 of them + the copy container + 3 steps = 304 containers
+      for (let i = 0; i < 300; i++) pod.addInitContainer({ name: `i${i}`, image: 'unused' });
+    });
+    const budget = Number(container(manifest, 'a').args.find((x: string) => x.startsWith('-budget=')).slice('-budget='.length));
+    expect(budget).toBe(Math.floor(12288 / 304));
+    const root = path.join(work, 'budget');
+    const results = await play(manifest, root);
+    for (const name of ['a', 'b', 'c']) {
+      expect(fs.statSync(path.join(root, 'steps', name, 'report')).size).toBeLessThanOrEqual(budget);
+    }
+    expect(results.a).toMatchObject({ code: 3, report: { reason: 'Failed', exitCode: 3 } });
+    expect(results.b).toMatchObject({ code: 120, report: { reason: 'Skipped', exitCode: 120 } });
+    expect(results.c).toMatchObject({ code: 0, report: { reason: 'Succeeded', exitCode: 0 } });
   }, 60_000);
 });

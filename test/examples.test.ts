@@ -1,19 +1,28 @@
 import { Testing } from 'cdk8s';
+import { restrictedViolations } from './pss';
 import { validateManifest } from './synth';
 import { CiPipeline } from '../examples/ci-pipeline';
 import { JobWithDb } from '../examples/job-with-db';
 import { LocalDiamond } from '../examples/local-diamond';
 import { buildApp } from '../examples/main';
 import { SeedChain } from '../examples/seed-chain';
+import { TestReport } from '../examples/test-report';
 
 describe('examples', () => {
   test('the app synthesises one valid manifest per chart', () => {
     const app = buildApp(Testing.app());
-    expect(app.charts.map(c => c.node.id)).toEqual(['seed-chain', 'ci-pipeline', 'job-with-db', 'local-diamond']);
+    expect(app.charts.map(c => c.node.id)).toEqual(['seed-chain', 'ci-pipeline', 'job-with-db', 'local-diamond', 'test-report']);
     for (const chart of app.charts) {
       const manifests = Testing.synth(chart);
       expect(manifests.length).toBeGreaterThanOrEqual(1);
       manifests.forEach(validateManifest);
+    }
+  });
+
+  test('every example meets the Pod Security Standard restricted', () => {
+    const app = buildApp(Testing.app());
+    for (const chart of app.charts) {
+      for (const manifest of Testing.synth(chart)) expect([chart.node.id, restrictedViolations(manifest)]).toEqual([chart.node.id, []]);
     }
   });
 
@@ -46,5 +55,30 @@ describe('examples', () => {
       expect(c.image).toMatch(/^localhost\//);
       expect(c.imagePullPolicy).toBe('Never');
     }
+  });
+
+  test('the test report: conditions, a finally step, results through resultEnv, local images only', () => {
+    const chart = new TestReport(Testing.app(), 'report');
+    const [pod] = Testing.synth(chart);
+    validateManifest(pod);
+    for (const c of [...pod.spec.initContainers, ...pod.spec.containers]) {
+      expect(c.image).toMatch(/^localhost\//);
+      expect(c.imagePullPolicy).toBe('Never');
+    }
+    const byName = Object.fromEntries(chart.pod.steps.map(s => [s.name, s]));
+    expect(Object.fromEntries(chart.pod.steps.map(s => [s.name, s.runIf.toString()]))).toEqual({
+      'build': 'allSucceeded',
+      'test': 'allSucceeded',
+      'publish': 'allSucceeded',
+      'upload-reports': 'always',
+      'notify': 'anyFailed',
+      'deploy': 'resultIn(build.channel, ["stable","beta"])',
+      'deploy-canary': 'resultIn(build.channel, ["canary"])',
+      'teardown': 'always',
+    });
+    expect(byName.teardown.isFinally).toBe(true);
+    expect(chart.pod.graph.dependenciesOf('teardown')).toHaveLength(7);
+    expect(byName.build.results).toEqual(['version', 'channel']);
+    expect(Object.keys(byName.notify.resultEnv)).toEqual(['VERSION']);
   });
 });

@@ -12,13 +12,14 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Duration } from 'cdk8s';
+import { App, Duration, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import { e2eJob, e2ePod, newChart, shStep, synth } from './fixtures';
 import { describeContainers, PodResult, runPod, sweepLeftovers } from './harness';
 import { isCI, podmanStatus, WORK_DIR } from './podman';
 import { ensureImages } from './setup';
 import { buildApp } from '../../examples/main';
+import { TestReport } from '../../examples/test-report';
 import { OnError } from '../../src';
 
 const podmanState = podmanStatus();
@@ -431,6 +432,9 @@ e2e('e2e in podman', () => {
     console.log(`e2e hand-offs over a 10-step chain (ms): median ${sorted[4].toFixed(2)}, max ${sorted[8].toFixed(2)}; all: ${handoffs.map((h) => h.toFixed(2)).join(' ')}`);
   }, TEST_TIMEOUT_MS);
 
+  /** Examples that fail on purpose: each has its own scenario below. */
+  const OWN_SCENARIO = new Set(['test-report.k8s.yaml']);
+
   test('9. the examples that use only local images run green', async () => {
     // Synthesised the way users run it (an App writing one YAML file per chart), into scratch space.
     const outdir = path.join(WORK_DIR, `examples-dist-${process.pid}`); // per process: jest runs may overlap
@@ -446,7 +450,7 @@ e2e('e2e in podman', () => {
     for (const { file, yaml } of manifests) {
       const docs = YAML.parseAllDocuments(yaml).map((d) => d.toJSON());
       const workload = docs.find((d) => d?.kind === 'Pod' || d?.kind === 'Job');
-      if (!workload) continue;
+      if (!workload || OWN_SCENARIO.has(file)) continue;
       const spec = workload.kind === 'Job' ? workload.spec.template.spec : workload.spec;
       const images: string[] = [...(spec.initContainers ?? []), ...spec.containers].map((c: any) => c.image);
       const remote = images.filter((i) => !i.startsWith('localhost/'));
@@ -466,5 +470,31 @@ e2e('e2e in podman', () => {
     console.log(`e2e examples: ran ${ran.join(', ') || 'none'}; not run, they need registry images: ${notLocal.join('; ') || 'none'}`);
     // Scenario 9 must not pass vacuously: at least one example is meant to run locally.
     expect(ran.length).toBeGreaterThan(0);
+  }, TEST_TIMEOUT_MS);
+
+  test('10. conditions, finally, results (examples/test-report.ts): every reason and every value seen', async () => {
+    const r = await runPod(synth(new TestReport(Testing.app(), 'test-report')), { timeoutMs: POD_TIMEOUT_MS });
+    check(r, () => {
+      // the failing test fails the pod, although later always/anyFailed/finally steps succeed
+      expect(r.phase).toBe('Failed');
+      expect(outcome(r, 'build')).toEqual({ step: 'build', containerExit: 0, reason: 'Succeeded', reportExit: 0 });
+      expect(r.report('build').results).toEqual({ version: '1.2.3', channel: 'stable' });
+      expect(outcome(r, 'test')).toEqual({ step: 'test', containerExit: 1, reason: 'Failed', reportExit: 1 });
+      // allSucceeded after a failure: skipped, and it keeps exit 120
+      expect(outcome(r, 'publish')).toEqual({ step: 'publish', containerExit: 120, reason: 'Skipped', reportExit: 120 });
+      for (const s of ['upload-reports', 'notify', 'deploy', 'teardown']) {
+        expect(outcome(r, s)).toEqual({ step: s, containerExit: 0, reason: 'Succeeded', reportExit: 0 });
+      }
+      // the gate not taken: skipped by its condition, exit 0, the message names the result and its value
+      expect(outcome(r, 'deploy-canary')).toEqual({ step: 'deploy-canary', containerExit: 0, reason: 'Skipped', reportExit: 0 });
+      expect(r.report('deploy-canary').message).toMatch(/channel[^]*stable/);
+      // what the consumers saw, as the finally step lists it after every other step ended
+      const seen = r.container('teardown').stdout;
+      expect(seen).toContain('/workspace/uploaded.txt: 2 passed, 1 failed');
+      expect(seen).toContain('/workspace/notified: tests of 1.2.3 failed');
+      expect(seen).toContain('/workspace/deployed: deployed 1.2.3 to stable');
+      expect(seen).not.toContain('/workspace/published');
+      expect(seen).not.toContain('/workspace/canary');
+    });
   }, TEST_TIMEOUT_MS);
 });

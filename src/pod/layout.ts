@@ -3,6 +3,7 @@
  * name the library reserves (see docs/contract.md). Internal: not part of the public API.
  */
 import { createHash } from 'crypto';
+import { posix } from 'path';
 
 /** Every internal mount path lives under this root; user mounts may not. */
 export const RESERVED_ROOT = '/cdk8s-steps';
@@ -16,12 +17,11 @@ export const WRAPPER_PATH = `${BIN_DIR}/entrypoint`;
 
 export const ABORT_VOLUME = 'cdk8s-steps-abort';
 export const ABORT_DIR = `${RESERVED_ROOT}/abort`;
-export const ABORT_FILE = `${ABORT_DIR}/failed`;
 
 export const WORKSPACE_VOLUME = 'workspace';
 export const WORKSPACE_PATH = '/workspace';
 
-/** The annotation that records the graph (step -> direct dependencies) as JSON. */
+/** The annotation that records the graph (docs/contract.md, "Graph annotation"). */
 export const GRAPH_ANNOTATION = 'cdk8s-steps/graph';
 
 const STATE_VOLUME_PREFIX = 'cdk8s-steps-state-';
@@ -30,11 +30,6 @@ const MAX_DNS_LABEL = 63;
 /** Directory holding the completion records of one step. */
 export function stateDir(step: string): string {
   return `${RESERVED_ROOT}/steps/${step}`;
-}
-
-/** The post file of a step: its dependents wait for it. */
-export function postFile(step: string): string {
-  return `${stateDir(step)}/done`;
 }
 
 /** Where the wrapper writes the step report, which is also the container's termination message. */
@@ -57,9 +52,17 @@ export function stateVolume(step: string): string {
 /** Volume names the library adds itself (besides the per-step state volumes). */
 export const RESERVED_VOLUMES = [BIN_VOLUME, ABORT_VOLUME];
 
-/** True when a mount path lies at or below the reserved root. */
+/**
+ * A mount path as the container sees it: repeated slashes, `.` and `..` segments and trailing
+ * slashes removed (`//workspace/.` is `/workspace`).
+ */
+export function normalMountPath(mountPath: string): string {
+  return posix.normalize(mountPath).replace(/\/+$/, '') || '/';
+}
+
+/** True when a mount path lies at or below the reserved root, once normalised. */
 export function isReservedPath(mountPath: string): boolean {
-  const p = mountPath.replace(/\/+$/, '');
+  const p = normalMountPath(mountPath);
   return p === RESERVED_ROOT || p.startsWith(`${RESERVED_ROOT}/`);
 }
 
@@ -73,4 +76,12 @@ export function dnsLabelProblem(name: string): string | undefined {
     return 'it must consist of lower-case letters, digits and "-", and start and end with a letter or digit';
   }
   return undefined;
+}
+
+/**
+ * True for a native sidecar: an initContainer with `restartPolicy: Always`, whether it was added
+ * with `addSidecar()` or with cdk8s-plus' own `addInitContainer()`.
+ */
+export function isSidecar(container: { restartPolicy?: string }): boolean {
+  return container.restartPolicy === 'Always';
 }
