@@ -7,6 +7,8 @@
 #                                                 (version + index digest), read by src/entrypoint.ts
 #   release.sh push   [--out DIR] [DEST]          copy the layout to DEST, byte for byte, and check
 #                                                 that DEST got the recorded digest
+#   release.sh check  [--out DIR]                 after the jsii build: lib/'s Entrypoint.DEFAULT and the
+#                                                 npm tarball in dist/js name the recorded digest
 #   release.sh sizes  [--out DIR]                 per-architecture image sizes of the layout
 #
 # DIR defaults to entrypoint-image/out/release. DEST defaults to
@@ -167,10 +169,26 @@ push() {
 	log "pushed ${DEST#docker://}@$pushed"
 }
 
+check() {
+	local version digest want got tarball
+	version=$(built_version)
+	digest=$(cat "$OUT/index-digest")
+	want=$REPOSITORY:$version@$digest
+	got=$(cd "$ROOT" && node -p "require('./lib').Entrypoint.DEFAULT.image")
+	[ "$got" = "$want" ] || die "lib/ names $got as Entrypoint.DEFAULT, not $want: run release.sh record before the jsii build"
+	for tarball in "$ROOT"/dist/js/*.tgz; do
+		[ -f "$tarball" ] || die "no npm tarball in dist/js: run this after 'npx projen package'"
+		got=$(tar -xzOf "$tarball" package/release-image.json 2>/dev/null | node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>{try{const r=JSON.parse(s);console.log(`${r.repository}:${r.version}@${r.digest}`)}catch{console.log("none")}})')
+		[ "$got" = "$want" ] || die "$tarball has release-image.json = $got, not $want"
+	done
+	log "the package pins $want"
+}
+
 case "$cmd" in
 build) build ;;
 record) record ;;
 push) push ;;
+check) check ;;
 sizes) layout sizes "$OUT/oci" ;;
-*) die "unknown command '$cmd' (build, record, push or sizes)" ;;
+*) die "unknown command '$cmd' (build, record, push, check or sizes)" ;;
 esac
