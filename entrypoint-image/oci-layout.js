@@ -43,30 +43,37 @@ function indexDescriptor(dir) {
   return lists[0];
 }
 
-/** Size of the regular file NAME in an uncompressed tar, or undefined. */
-function tarFileSize(tar, name) {
+/** The content of the file NAME in an uncompressed tar, or undefined. */
+function tarFile(tar, name) {
   for (let off = 0; off + 512 <= tar.length;) {
     const header = tar.subarray(off, off + 512);
     if (header.every((b) => b === 0)) break;
     const entry = header.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '').replace(/^\.?\//, '');
     const size = parseInt(header.subarray(124, 136).toString('utf8').replace(/\0.*$/s, '').trim() || '0', 8);
-    if (entry === name) return size;
+    if (entry === name) return tar.subarray(off + 512, off + 512 + size);
     off += 512 + Math.ceil(size / 512) * 512;
   }
   return undefined;
 }
 
+/** The uncompressed layers of the image manifest DIGEST in DIR. */
+function layers(dir, digest) {
+  return readJson(dir, digest).layers.map((layer) => {
+    const raw = readBlob(dir, layer.digest);
+    return layer.mediaType.endsWith('+gzip') || layer.mediaType.endsWith('.gzip') ? zlib.gunzipSync(raw) : raw;
+  });
+}
+
+/** The file NAME (e.g. "entrypoint") of the image manifest DIGEST in DIR, from its top layer down. */
+function imageFile(dir, digest, name) {
+  return layers(dir, digest).reverse().map((tar) => tarFile(tar, name)).find((f) => f !== undefined);
+}
+
 function describePlatform(dir, desc) {
   const manifest = readJson(dir, desc.digest);
   const config = readJson(dir, manifest.config.digest);
-  let unpacked = 0;
-  let binary;
-  for (const layer of manifest.layers) {
-    const raw = readBlob(dir, layer.digest);
-    const tar = layer.mediaType.endsWith('+gzip') || layer.mediaType.endsWith('.gzip') ? zlib.gunzipSync(raw) : raw;
-    unpacked += tar.length;
-    binary = tarFileSize(tar, 'entrypoint') ?? binary;
-  }
+  const unpacked = layers(dir, desc.digest).reduce((n, tar) => n + tar.length, 0);
+  const binary = imageFile(dir, desc.digest, 'entrypoint')?.length;
   const p = desc.platform || {};
   return {
     platform: [p.os, p.architecture, p.variant].filter(Boolean).join('/'),
@@ -110,7 +117,7 @@ function sizesTable(dir) {
   return [`image index ${d.digest} (${d.tag ?? 'untagged'})`, ...lines].join('\n');
 }
 
-module.exports = { describe, indexDescriptor, sizesTable, tarFileSize };
+module.exports = { describe, imageFile, indexDescriptor, sizesTable };
 
 if (require.main === module) {
   const [cmd, dir] = process.argv.slice(2);
