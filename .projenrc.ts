@@ -102,7 +102,7 @@ releaseWorkflow.file!.patch(JsonPatch.add(`/jobs/release/steps/${releaseSteps.fi
 }));
 const checkoutStep = releaseSteps.find((s) => s.id === 'checkout');
 releaseWorkflow.file!.addOverride('jobs.release_image', {
-  name: 'Publish the entrypoint image (by digest)',
+  'name': 'Publish the entrypoint image (by digest)',
   'needs': ['release'],
   'runs-on': 'ubuntu-latest',
   'permissions': { contents: 'read', packages: 'write' },
@@ -117,16 +117,16 @@ releaseWorkflow.file!.addOverride('jobs.release_image', {
     },
     { name: 'Install skopeo', run: 'sudo apt-get update -qq && sudo apt-get install -y -qq skopeo' },
     {
-      'name': 'Log in to ghcr.io',
-      'if': '${{ !inputs.dry_run }}',
-      'env': { GITHUB_TOKEN: '${{ secrets.GITHUB_TOKEN }}' },
-      'run': 'echo "$GITHUB_TOKEN" | skopeo login ghcr.io -u "$GITHUB_ACTOR" --password-stdin',
+      name: 'Log in to ghcr.io',
+      if: '${{ !inputs.dry_run }}',
+      env: { GITHUB_TOKEN: '${{ secrets.GITHUB_TOKEN }}' },
+      run: 'echo "$GITHUB_TOKEN" | skopeo login ghcr.io -u "$GITHUB_ACTOR" --password-stdin',
     },
     {
-      'name': 'Push the image index built by the release job and record the pushed digest',
-      'id': 'push',
-      'if': '${{ !inputs.dry_run }}',
-      'run': [
+      name: 'Push the image index built by the release job and record the pushed digest',
+      id: 'push',
+      if: '${{ !inputs.dry_run }}',
+      run: [
         'bash entrypoint-image/release.sh push --out dist/entrypoint-image',
         'echo "digest=$(cat dist/entrypoint-image/pushed-digest)" >> "$GITHUB_OUTPUT"',
         'echo "Pushed ghcr.io/cdk8s-steps/entrypoint@$(cat dist/entrypoint-image/pushed-digest)" >> "$GITHUB_STEP_SUMMARY"',

@@ -23,7 +23,15 @@ const SCRIPT = path.join(REPO_ROOT, 'entrypoint-image', 'release.sh');
 const VERSION = '9.8.7';
 const BUILD_TIMEOUT_MS = 10 * 60_000;
 
-interface Platform { platform: string; digest: string; architecture: string; created: string; labels: Record<string, string>; user: string; entrypoint: string[] }
+interface Platform {
+  platform: string;
+  digest: string;
+  architecture: string;
+  created: string;
+  labels: Record<string, string>;
+  user: string;
+  entrypoint: string[];
+}
 interface Layout { digest: string; tag: string; platforms: Platform[] }
 
 function missingTools(): string | undefined {
