@@ -29,11 +29,12 @@ export interface EntrypointOptions {
  */
 export class Entrypoint {
   /**
-   * The project's published image, pinned by digest:
-   * `ghcr.io/cdk8s-steps/entrypoint:<version>@sha256:<digest>`, where `<version>` is this
-   * library's version and `<digest>` the digest of the multi-arch (linux/amd64, linux/arm64)
-   * image index that the release built and pushed together with this package, so every pod runs
-   * the bytes this version was released with, even if the tag were moved.
+   * The project's published image of this library's version, pinned by digest.
+   *
+   * `ghcr.io/cdk8s-steps/entrypoint:<version>@sha256:<digest>`, where `<digest>` is the digest
+   * of the multi-arch (linux/amd64, linux/arm64) image index that the release built and pushed
+   * together with this package: every pod runs the bytes this version was released with, even
+   * if the tag were moved. See docs/release.md.
    *
    * A development build of the library (version 0.0.0, e.g. a git checkout) names
    * `ghcr.io/cdk8s-steps/entrypoint:0.0.0`: no image is published under that tag. Synthesis works,
