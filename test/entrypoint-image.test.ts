@@ -6,7 +6,7 @@
 import { Entrypoint } from '../src';
 import { synthPod } from './synth';
 import { InvalidImageReferenceError, parseImageReference } from '../src/image-reference';
-import { PUBLISHED_REPOSITORY, releaseImage } from '../src/release-image';
+import { loadReleaseRecord, PUBLISHED_REPOSITORY, releaseImage } from '../src/release-image';
 
 const SHA = 'sha256:' + '0123456789abcdef'.repeat(4);
 
@@ -70,11 +70,20 @@ describe('Entrypoint.fromImage rejects, saying how to fix it', () => {
 });
 
 describe('Entrypoint.DEFAULT', () => {
-  test('a development build (0.0.0, no release-image.json) names the unpublished :0.0.0 tag and still synthesises', () => {
-    expect(Entrypoint.DEFAULT.image).toBe(`${PUBLISHED_REPOSITORY}:0.0.0`);
+  test('follows the package: the unpublished :0.0.0 tag in a development build, the recorded digest in a release', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const version: string = require('../package.json').version;
+    const record = loadReleaseRecord();
+    if (version === '0.0.0' && record === undefined) {
+      expect(Entrypoint.DEFAULT.image).toBe('ghcr.io/cdk8s-steps/entrypoint:0.0.0');
+    } else {
+      // `npx projen release` runs the tests after the bump and release.sh record.
+      expect(record).toBeDefined();
+      expect(Entrypoint.DEFAULT.image).toBe(`ghcr.io/cdk8s-steps/entrypoint:${version}@${record!.digest}`);
+    }
     expect(releaseImage('0.0.0')).toBe('ghcr.io/cdk8s-steps/entrypoint:0.0.0');
     const pod = synthPod((p) => p.addStep('one', { image: 'alpine:3.20', command: ['true'] }));
-    expect(pod.spec.initContainers.map((c: any) => c.image)).toContain('ghcr.io/cdk8s-steps/entrypoint:0.0.0');
+    expect(pod.spec.initContainers.map((c: any) => c.image)).toContain(Entrypoint.DEFAULT.image);
   });
 
   test('the package reads release-image.json next to package.json (as published)', () => {
