@@ -1,4 +1,4 @@
-import { cdk8s, javascript } from 'projen';
+import { cdk8s, javascript, JsonPatch } from 'projen';
 
 const project = new cdk8s.ConstructLibraryCdk8s({
   name: 'cdk8s-steps',
@@ -52,7 +52,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
       testPathIgnorePatterns: ['/node_modules/', '/lib/', '/dist/'],
     },
   },
-  gitignore: ['/dist/', '/bench/out/', '/entrypoint-image/out/', '/examples/dist/', '.e2e-work/'],
+  gitignore: ['/release-image.json', '/dist/', '/bench/out/', '/entrypoint-image/out/', '/examples/dist/', '.e2e-work/'],
   npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/entrypoint-image/', '/scripts/', '/.ci/', '/podman/'] },
 });
 
@@ -67,6 +67,86 @@ const goTest = project.addTask('test:go', {
   steps: [{ exec: 'go vet ./...' }, { exec: 'go test -race -count=1 ./...' }],
 });
 project.testTask.spawn(goTest);
+// The arm64 binary is executed, not only compiled: the process-level tests start it through
+// qemu-aarch64-static (user-mode emulation, no binfmt_misc); no -race across architectures.
+const goTestArm64 = project.addTask('test:go:arm64', {
+  description: 'test the linux/arm64 entrypoint under qemu-aarch64-static',
+  cwd: 'entrypoint-image',
+  env: { CDK8S_STEPS_TEST_GOARCH: 'arm64', CDK8S_STEPS_TEST_LAUNCHER: 'qemu-aarch64-static' },
+  exec: 'go test -count=1 ./...',
+});
+project.testTask.spawn(goTestArm64);
+
+// The release builds the entrypoint image (entrypoint-image/release.sh) after the version bump and
+// records its digest in release-image.json before the jsii build, so the package pins it; the
+// release workflow pushes that exact image index before any package is published.
+const notDevBuild = 'node -e "process.exit(require(\'./package.json\').version === \'0.0.0\' ? 1 : 0)"';
+const releaseImage = project.addTask('release:image', {
+  description: 'build the multi-arch entrypoint image into dist/entrypoint-image and record its digest',
+  condition: notDevBuild,
+  steps: [
+    { exec: 'bash entrypoint-image/release.sh build --out dist/entrypoint-image' },
+    { exec: 'bash entrypoint-image/release.sh record --out dist/entrypoint-image' },
+  ],
+});
+const releaseImageCheck = project.addTask('release:image:check', {
+  description: 'check that the built package pins the recorded entrypoint image digest',
+  condition: notDevBuild,
+  steps: [
+    { exec: 'bash entrypoint-image/release.sh check --out dist/entrypoint-image' },
+    { exec: 'rm -f release-image.json' },
+  ],
+});
+const releaseTask = project.tasks.tryFind('release')!;
+const stepIndex = (spawn: string) => releaseTask.steps.findIndex((s) => s.spawn === spawn);
+releaseTask.insertStep(stepIndex('bump') + 1, { spawn: releaseImage.name });
+releaseTask.insertStep(stepIndex('build') + 1, { spawn: releaseImageCheck.name });
+
+const releaseWorkflow = project.github!.tryFindWorkflow('release')!;
+const releaseSteps: any[] = (releaseWorkflow as any).jobs.release.steps;
+releaseWorkflow.file!.patch(JsonPatch.add(`/jobs/release/steps/${releaseSteps.findIndex((s) => s.id === 'release')}`, {
+  name: 'Install podman, skopeo, qemu-user-static and Go (entrypoint image and tests)',
+  run: 'sudo apt-get update -qq && sudo apt-get install -y -qq podman skopeo qemu-user-static golang-go',
+}));
+const checkoutStep = releaseSteps.find((s) => s.id === 'checkout');
+releaseWorkflow.file!.addOverride('jobs.release_image', {
+  'name': 'Publish the entrypoint image (by digest)',
+  'needs': ['release'],
+  'runs-on': 'ubuntu-latest',
+  'permissions': { contents: 'read', packages: 'write' },
+  'if': "needs.release.outputs.tag_exists != 'true' && needs.release.outputs.latest_commit == github.sha",
+  'outputs': { digest: '${{ steps.push.outputs.digest }}' },
+  'steps': [
+    { name: 'Checkout', uses: checkoutStep.uses },
+    {
+      name: 'Download build artifacts',
+      uses: 'actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c',
+      with: { 'artifact-ids': '${{ needs.release.outputs.artifact_id }}', 'path': 'dist' },
+    },
+    { name: 'Install skopeo', run: 'sudo apt-get update -qq && sudo apt-get install -y -qq skopeo' },
+    {
+      name: 'Log in to ghcr.io',
+      if: '${{ !inputs.dry_run }}',
+      env: { GITHUB_TOKEN: '${{ secrets.GITHUB_TOKEN }}' },
+      run: 'echo "$GITHUB_TOKEN" | skopeo login ghcr.io -u "$GITHUB_ACTOR" --password-stdin',
+    },
+    {
+      name: 'Push the image index built by the release job and record the pushed digest',
+      id: 'push',
+      if: '${{ !inputs.dry_run }}',
+      run: [
+        'bash entrypoint-image/release.sh push --out dist/entrypoint-image',
+        'echo "digest=$(cat dist/entrypoint-image/pushed-digest)" >> "$GITHUB_OUTPUT"',
+        'echo "Pushed ghcr.io/cdk8s-steps/entrypoint@$(cat dist/entrypoint-image/pushed-digest)" >> "$GITHUB_STEP_SUMMARY"',
+      ].join('\n'),
+    },
+  ],
+});
+// No package (it pins the digest) is published before the image it names is in the registry.
+// (release_github waits for them all.)
+for (const job of ['release_npm', 'release_maven', 'release_pypi', 'release_nuget', 'release_golang']) {
+  releaseWorkflow.file!.addOverride(`jobs.${job}.needs`, ['release', 'release_image']);
+}
 
 // jsii-docgen links inherited `@see` member names to files that do not exist: rewrite them.
 project.tasks.tryFind('docgen')?.exec('ts-node --project projenrc/tsconfig.json --transpile-only projenrc/api-md.ts API.md');

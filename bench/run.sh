@@ -99,5 +99,14 @@ else
 		log "makespan part failed"
 fi
 
+# ---- the release image per architecture (entrypoint-image/release.sh, private podman storage):
+# download and unpacked size next to the binary; written to parts/release-image.json
+if [ "${BENCH_SKIP_PODMAN:-0}" != 1 ] && command -v podman >/dev/null 2>&1; then
+	log "release image: size per architecture"
+	{ bash entrypoint-image/release.sh build --out "$OUT/release-image" >/dev/null &&
+		bash entrypoint-image/release.sh sizes --out "$OUT/release-image" >&2 &&
+		node entrypoint-image/oci-layout.js describe "$OUT/release-image/oci" >"$PARTS/release-image.json"; } || log "release image part failed"
+fi
+
 log "report (bench took ${SECONDS}s)"
 tsnode bench/report.ts "$PARTS" "$RESULTS"

@@ -7,19 +7,27 @@
 #                              with podman (or docker); default TAG
 #                              localhost/cdk8s-steps-entrypoint:dev
 #
-# Offline: standard library only, no module downloads.
+# The release image (both architectures, pinned by digest) is built by
+# ./release.sh, which calls this script with OUT set.
+#
+# Reproducible: the same source and Go version give the same bytes (-trimpath,
+# no build ID, no VCS stamp). Offline: standard library only, no downloads.
+#
+# Environment: ARCHES (default "amd64 arm64"), OUT (output directory,
+# default out, relative to this directory).
 set -eu
 cd "$(dirname "$0")"
 
 ARCHES="${ARCHES:-amd64 arm64}"
-mkdir -p out
+OUT="${OUT:-out}"
+mkdir -p "$OUT"
 for arch in $ARCHES; do
-	CGO_ENABLED=0 GOOS=linux GOARCH="$arch" GOPROXY=off \
-		go build -trimpath -ldflags='-s -w' -o "out/entrypoint-linux-$arch" .
+	CGO_ENABLED=0 GOOS=linux GOARCH="$arch" GOPROXY=off GOFLAGS= \
+		go build -trimpath -buildvcs=false -ldflags='-s -w -buildid=' -o "$OUT/entrypoint-linux-$arch" .
 done
 for arch in $ARCHES; do
-	size=$(wc -c <"out/entrypoint-linux-$arch")
-	printf 'out/entrypoint-linux-%s %s bytes (%s KiB)\n' "$arch" "$size" "$((size / 1024))"
+	size=$(wc -c <"$OUT/entrypoint-linux-$arch")
+	printf '%s/entrypoint-linux-%s %s bytes (%s KiB)\n' "$OUT" "$arch" "$size" "$((size / 1024))"
 done
 
 if [ "${1:-}" = "--image" ]; then

@@ -1,6 +1,8 @@
 import * as kplus from 'cdk8s-plus-33';
+import { parseImageReference } from './image-reference';
+import { loadReleaseRecord, releaseImage } from './release-image';
 
-// The published image is tagged with the library's own version.
+// The published image is tagged with the library's own version and pinned by the release's digest.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = require('../package.json').version;
 
@@ -26,10 +28,29 @@ export interface EntrypointOptions {
  * into every pod, so step images need nothing of it.
  */
 export class Entrypoint {
-  /** The project's published image, `ghcr.io/cdk8s-steps/entrypoint`, tagged with this library's version. */
-  public static readonly DEFAULT: Entrypoint = Entrypoint.fromImage(`ghcr.io/cdk8s-steps/entrypoint:${VERSION}`);
+  /**
+   * The project's published image of this library's version, pinned by digest.
+   *
+   * `ghcr.io/cdk8s-steps/entrypoint:<version>@sha256:<digest>`, where `<digest>` is the digest
+   * of the multi-arch (linux/amd64, linux/arm64) image index that the release built and pushed
+   * together with this package: every pod runs the bytes this version was released with, even
+   * if the tag were moved. See docs/release.md.
+   *
+   * A development build of the library (version 0.0.0, e.g. a git checkout) names
+   * `ghcr.io/cdk8s-steps/entrypoint:0.0.0`: no image is published under that tag. Synthesis works,
+   * but pods cannot pull it; build one with `entrypoint-image/build.sh --image` and use
+   * `Entrypoint.fromImage('localhost/cdk8s-steps-entrypoint:dev')`, or use a released version.
+   */
+  public static readonly DEFAULT: Entrypoint = Entrypoint.fromImage(releaseImage(VERSION, loadReleaseRecord()));
 
-  /** An entrypoint image of your own: a mirror, a pinned digest, or a local build. */
+  /**
+   * An entrypoint image of your own: a mirror, a pinned digest, or a local build.
+   *
+   * `image` is a reference `[registry/]path[:tag][@sha256:<64 hex digits>]`, e.g.
+   * `registry.example.com/mirror/entrypoint:1.2.3@sha256:...`. A malformed reference
+   * (uppercase in the repository path, a digest of the wrong length or not lowercase hex,
+   * whitespace, empty) throws an `InvalidImageReferenceError` that says how to fix it.
+   */
   public static fromImage(image: string, options: EntrypointOptions = {}): Entrypoint {
     return new Entrypoint(
       image,
@@ -46,7 +67,7 @@ export class Entrypoint {
     /** Pull policy of the copy container. */
     public readonly imagePullPolicy: kplus.ImagePullPolicy,
   ) {
-    if (!image) throw new Error('Entrypoint.fromImage: the image must not be empty');
+    parseImageReference(image, 'Entrypoint.fromImage');
     if (!binaryPath.startsWith('/')) {
       throw new Error(`Entrypoint.fromImage: binaryPath "${binaryPath}" must be an absolute path inside the image`);
     }
