@@ -24,6 +24,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'kubernetes-models@^4',
     'cdk8s-cli@^2',
     'yaml@^2',
+    '@kubernetes-models/argo-workflows@2.0.0',
   ],
 
   // Publishing targets: only the npm package is built here (CI=1); the others are configured for release.
