@@ -5,3 +5,5 @@ export { ResourceStrategy } from './step-host';
 export type { IStepHost, StepHostProps } from './step-host';
 export * from './step-pod';
 export * from './step-job';
+export * from './workflow-workspace';
+export * from './step-workflow';

@@ -4,10 +4,10 @@
  * API exists. Every Workflow built in this file is schema-checked in the last test.
  */
 import * as fc from 'fast-check';
-import { ArgoStep, WorkflowOptions, buildWorkflow } from '../src/argo/workflow';
-import { StepGraph } from '../src/graph';
-import { Plan, StepPlan } from '../src/plan';
 import { expectValidArgo, schemaErrors } from './argo-schema';
+import { ArgoStep, WorkflowOptions, buildWorkflow } from '../src/argo/workflow';
+import { StepGraph } from '../src/graph/step-graph';
+import { Plan, StepPlan } from '../src/plan';
 
 const built: any[] = [];
 
@@ -52,7 +52,9 @@ describe('Argo transformation: the graph', () => {
     ]);
     // the container as declared, run directly: no wrapper, no copy initContainer, no state volume
     expect(tmpl(w, 'left').container).toEqual({
-      name: 'left', image: 'busybox:1.36', command: ['sh', '-c', 'echo left'],
+      name: 'left',
+      image: 'busybox:1.36',
+      command: ['sh', '-c', 'echo left'],
       volumeMounts: [{ name: 'workspace', mountPath: '/workspace' }],
     });
     expect(JSON.stringify(w)).not.toMatch(/cdk8s-steps-init|-step_name|cdk8s-steps-state/);
@@ -93,7 +95,8 @@ describe('Argo transformation: retries, timeout, onError', () => {
   test('onError CONTINUE without dependents: a no-pod join task keeps its failure from failing the DAG', () => {
     const w = wf([step('a'), step('optional', { dependsOn: ['a'], continueOnError: true })]);
     expect(task(w, 'Continue-optional')).toEqual({
-      name: 'Continue-optional', template: 'Cdk8sSteps-continue',
+      name: 'Continue-optional',
+      template: 'Cdk8sSteps-continue',
       depends: '(optional.Succeeded || optional.Failed || optional.Errored)',
     });
     expect(tmpl(w, 'Cdk8sSteps-continue')).toEqual({ name: 'Cdk8sSteps-continue', suspend: { duration: '0' } });
@@ -182,7 +185,9 @@ describe('Argo transformation: finally steps, workspace, sidecars, placement', (
   test('workspace: a volumeClaimTemplates entry (with apiVersion and kind) mounted at /workspace; none: nothing', () => {
     const w = wf([step('a')], { workspace: { storage: '10Gi', accessModes: ['ReadWriteMany'], storageClassName: 'nfs' } });
     expect(w.spec.volumeClaimTemplates).toEqual([{
-      apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'workspace' },
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'workspace' },
       spec: { accessModes: ['ReadWriteMany'], storageClassName: 'nfs', resources: { requests: { storage: '10Gi' } } },
     }]);
     const none = wf([step('a')], { workspace: undefined });

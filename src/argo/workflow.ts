@@ -7,10 +7,10 @@
  * Argo's behaviour differs from a StepPod's.
  */
 import { k8s } from 'cdk8s-plus-33';
-import * as layout from '../layout';
 import { Plan, ResultRef, StepPlan } from '../plan';
 import { dependsExpression, resultValueExpression, whenExpression } from './depends';
 import { CONTINUE_TEMPLATE, DAG_TEMPLATE, FINALLY_TEMPLATE, argoProblems, continueTask } from './rules';
+import * as layout from '../pod/layout';
 
 export const ARGO_API_VERSION = 'argoproj.io/v1alpha1';
 /** The emptyDir every step with results writes them to (at the path the pod target uses too). */
@@ -45,7 +45,19 @@ export interface WorkflowOptions {
   readonly metadata: { readonly name?: string; readonly generateName?: string; readonly [key: string]: unknown };
   /** Absent: no workspace. */
   readonly workspace?: WorkspaceClaim;
+  /** Run next to every step (template `sidecars`). */
   readonly sidecars?: ArgoContainer[];
+  /** Run before every step (template `initContainers`). */
+  readonly initContainers?: ArgoContainer[];
+  /** Pod-level fields that every step pod shares (WorkflowSpec fields of the same names). */
+  readonly pod?: {
+    readonly securityContext?: unknown;
+    readonly imagePullSecrets?: unknown[];
+    readonly hostAliases?: unknown[];
+    readonly dnsPolicy?: string;
+    readonly dnsConfig?: unknown;
+    readonly hostNetwork?: boolean;
+  };
   readonly serviceAccountName?: string;
   readonly activeDeadlineSeconds?: number;
   readonly podGC?: { readonly strategy: string };
@@ -59,7 +71,7 @@ export function resultsDir(step: string): string {
 
 /** The problems that stop the transformation (Argo's rules and what the inputs miss). */
 export function workflowProblems(plan: Plan, steps: ReadonlyMap<string, ArgoStep>, options: WorkflowOptions): string[] {
-  const errors = argoProblems(plan, (options.sidecars ?? []).map(s => s.container.name));
+  const errors = argoProblems(plan, [...options.sidecars ?? [], ...options.initContainers ?? []].map(s => s.container.name));
   if (options.kind === 'WorkflowTemplate' && !options.metadata.name) {
     errors.push('A WorkflowTemplate is referenced by name: give it a fixed name instead of generateName');
   }
@@ -71,7 +83,7 @@ export function workflowProblems(plan: Plan, steps: ReadonlyMap<string, ArgoStep
       errors.push(`Step "${step.name}" has no container`);
       continue;
     }
-    for (const v of [...input.volumes ?? [], ...(options.sidecars ?? []).flatMap(s => s.volumes ?? [])]) {
+    for (const v of [...input.volumes ?? [], ...[...options.sidecars ?? [], ...options.initContainers ?? []].flatMap(s => s.volumes ?? [])]) {
       if (reserved.has(v.name)) {
         errors.push(`Step "${step.name}": volume "${v.name}" has a name this library reserves for its own volumes: rename it`);
       }
@@ -100,7 +112,9 @@ export function buildWorkflow(plan: Plan, steps: ReadonlyMap<string, ArgoStep>, 
   if (plan.steps.some(s => s.continueOnError)) templates.push({ name: CONTINUE_TEMPLATE, suspend: { duration: '0' } });
   for (const step of plan.steps) templates.push(stepTemplate(step, steps.get(step.name)!, options, producers));
 
+  const pod = Object.entries(options.pod ?? {}).filter(([, v]) => !isEmpty(v));
   const spec: any = {
+    ...Object.fromEntries(pod),
     entrypoint: DAG_TEMPLATE,
     ...finals.length > 0 ? { onExit: FINALLY_TEMPLATE } : {},
     serviceAccountName: options.serviceAccountName,
@@ -171,6 +185,10 @@ function stepTemplate(step: StepPlan, input: ArgoStep, options: WorkflowOptions,
     const sidecarMounts = [...rest.volumeMounts ?? [], ...options.workspace ? [mounts[0]] : []];
     return dropUndefined({ ...rest, volumeMounts: sidecarMounts.length > 0 ? sidecarMounts : undefined });
   });
+  const initContainers = (options.initContainers ?? []).map(i => {
+    for (const v of i.volumes ?? []) volumes.set(v.name, v);
+    return i.container;
+  });
   const timeoutSeconds = step.timeoutMs !== undefined ? Math.ceil(step.timeoutMs / 1000) : undefined;
   return dropUndefined({
     name: step.name,
@@ -184,6 +202,7 @@ function stepTemplate(step: StepPlan, input: ArgoStep, options: WorkflowOptions,
       })),
     } : undefined,
     container,
+    initContainers: initContainers.length > 0 ? initContainers : undefined,
     sidecars: sidecars.length > 0 ? sidecars : undefined,
     volumes: volumes.size > 0 ? [...volumes.values()] : undefined,
     nodeSelector: input.nodeSelector && Object.keys(input.nodeSelector).length > 0 ? input.nodeSelector : undefined,
@@ -233,6 +252,11 @@ function workspaceClaim(ws: WorkspaceClaim): any {
       resources: { requests: { storage: ws.storage } },
     }),
   };
+}
+
+function isEmpty(v: unknown): boolean {
+  return v === undefined || (Array.isArray(v) && v.length === 0)
+    || (typeof v === 'object' && v !== null && Object.keys(v).length === 0);
 }
 
 function dropUndefined<T extends object>(o: T): T {
