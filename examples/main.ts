@@ -3,6 +3,7 @@
  * manifest per chart to dist/.
  */
 import { App } from 'cdk8s';
+import { CiOnArgo } from './ci-on-argo';
 import { CiPipeline } from './ci-pipeline';
 import { JobWithDb } from './job-with-db';
 import { LocalDiamond } from './local-diamond';
@@ -13,6 +14,7 @@ export function buildApp(app: App): App {
   new CiPipeline(app, 'ci-pipeline');
   new JobWithDb(app, 'job-with-db');
   new LocalDiamond(app, 'local-diamond');
+  new CiOnArgo(app, 'ci-on-argo');
   return app;
 }
 

@@ -1,4 +1,5 @@
 import { Testing } from 'cdk8s';
+import { expectValidArgo } from './argo-schema';
 import { validateManifest } from './synth';
 import { CiPipeline } from '../examples/ci-pipeline';
 import { JobWithDb } from '../examples/job-with-db';
@@ -9,11 +10,12 @@ import { SeedChain } from '../examples/seed-chain';
 describe('examples', () => {
   test('the app synthesises one valid manifest per chart', () => {
     const app = buildApp(Testing.app());
-    expect(app.charts.map(c => c.node.id)).toEqual(['seed-chain', 'ci-pipeline', 'job-with-db', 'local-diamond']);
+    expect(app.charts.map(c => c.node.id)).toEqual(['seed-chain', 'ci-pipeline', 'job-with-db', 'local-diamond', 'ci-on-argo']);
     for (const chart of app.charts) {
       const manifests = Testing.synth(chart);
       expect(manifests.length).toBeGreaterThanOrEqual(1);
-      manifests.forEach(validateManifest);
+      manifests.filter(m => m.apiVersion !== 'argoproj.io/v1alpha1').forEach(validateManifest);
+      expectValidArgo(...manifests.filter(m => m.apiVersion === 'argoproj.io/v1alpha1'));
     }
   });
 
