@@ -118,6 +118,17 @@ describe('StepWorkflow', () => {
     expect(tmpl(w, 'report').nodeSelector).toBeUndefined();
   });
 
+  test('a plain initContainer runs before every step; a plain container is refused as in a StepPod', () => {
+    const w = synthWorkflow(wf => {
+      wf.addInitContainer({ name: 'fetch', image, command: ['true'] });
+      wf.addStep('a', { image, command: ['true'] });
+    });
+    expect(tmpl(w, 'a').initContainers.map((c: any) => c.name)).toEqual(['fetch']);
+    expect(tmpl(w, 'a').sidecars).toBeUndefined();
+    expect(() => synthWorkflow(wf => { wf.addStep('a', { image, command: ['true'] }); wf.addContainer({ name: 'b', image }); }))
+      .toThrow(/Container "b" was added with addContainer\(\): in a StepWorkflow every container is a step/);
+  });
+
   test('the same validation errors as a StepPod', () => {
     const expectSameError = (build: (host: IStepHost) => void, message: RegExp) => {
       for (const make of [(c: Chart) => new StepPod(c, 'h'), (c: Chart) => new StepWorkflow(c, 'h')]) {

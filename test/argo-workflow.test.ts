@@ -116,7 +116,9 @@ describe('Argo transformation: run conditions', () => {
 
   test('anyFailed: a failure of a dependency whose failure counts (not a CONTINUE one)', () => {
     const w = wf([...deps(), step('other'), step('notify', { dependsOn: ['ok', 'lint', 'other'], runIf: { kind: 'anyFailed' } })]);
-    expect(task(w, 'notify').depends).toBe('((ok.Failed || ok.Errored || ok.Omitted) || (other.Failed || other.Errored || other.Omitted))');
+    // lint is named too (true once it ended): Argo waits for every task its depends names
+    expect(task(w, 'notify').depends).toBe('((ok.Failed || ok.Errored || ok.Omitted) || (other.Failed || other.Errored || other.Omitted))'
+      + ' && (lint.Succeeded || lint.Failed || lint.Errored || lint.Skipped || lint.Omitted)');
     expect(task(w, 'notify').when).toBeUndefined();
   });
 
@@ -252,17 +254,20 @@ function dependsNames(expr: string | undefined): Set<string> {
   return new Set([...(expr ?? '').matchAll(/([A-Za-z0-9-]+)\.(Succeeded|Failed|Errored|Skipped|Omitted|Daemoned)/g)].map(m => m[1]));
 }
 
+const RUN_IFS = ['allSucceeded', 'always', 'anyFailed'] as const;
+
 describe('Argo transformation: random DAGs', () => {
   const randomPlan = fc.integer({ min: 1, max: 14 }).chain(n => fc.tuple(
     fc.array(fc.array(fc.nat(), { maxLength: 4 }), { minLength: n, maxLength: n }),
-    fc.array(fc.boolean(), { minLength: n, maxLength: n }),
+    fc.array(fc.nat(5), { minLength: n, maxLength: n }),
   )).map(([deps, cont]) => deps.map((d, i) => step(`s${i}`, {
     // only earlier steps: acyclic by construction
     dependsOn: i === 0 ? [] : [...new Set(d.map(x => `s${x % i}`))],
-    continueOnError: cont[i],
+    continueOnError: cont[i] % 2 === 1,
+    runIf: { kind: RUN_IFS[Math.floor(cont[i] / 2)] },
   })));
 
-  test('the depends graph of the Workflow is the StepGraph (join tasks aside), and each join hangs off a CONTINUE leaf', () => {
+  test('the depends graph of the Workflow is the StepGraph for every condition (join tasks aside), and each join hangs off a CONTINUE leaf', () => {
     const sample: any[] = [];
     fc.assert(fc.property(randomPlan, steps => {
       const w = buildWorkflow({ steps, failFast: false, workspace: false }, containers(steps), { kind: 'Workflow', metadata: { generateName: 'p-' } });

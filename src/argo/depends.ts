@@ -41,10 +41,12 @@ export function dependsExpression(step: StepPlan, byName: ReadonlyMap<string, St
     case 'always':
       return deps.map(d => anyOf(d.name, ENDED)).join(' && ');
     case 'anyFailed': {
+      // Only dependencies whose failure counts can make it run; with none, `when` skips it. The
+      // CONTINUE ones are named too (always true once ended), so that Argo waits for them.
       const failing = deps.filter(d => !d.continueOnError).map(d => anyOf(d.name, FAILED));
-      // Only dependencies whose failure counts can make it run; with none, `when` skips it.
-      if (failing.length === 0) return deps.map(d => anyOf(d.name, ENDED)).join(' && ');
-      return failing.length === 1 ? failing[0] : `(${failing.join(' || ')})`;
+      const waited = deps.filter(d => d.continueOnError).map(d => anyOf(d.name, ENDED));
+      if (failing.length === 0) return waited.join(' && ');
+      return [failing.length === 1 ? failing[0] : `(${failing.join(' || ')})`, ...waited].join(' && ');
     }
     default:
       return deps.map(succeeded).join(' && ');
