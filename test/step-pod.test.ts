@@ -22,6 +22,9 @@ function diamond(pod: IStepHost): Step[] {
   return [a, b, c, d];
 }
 
+/** The diamond's graph annotation (docs/contract.md, "Graph annotation"). */
+const DIAMOND_GRAPH = { version: 2, steps: ['a', 'b', 'c', 'd'], dependsOn: [[], [0], [0], [1, 2]] };
+
 describe('synthesis', () => {
   test('the seed chain (snapshot)', () => {
     const manifest = synthPod(seedChain, { entrypoint: ENTRYPOINT });
@@ -43,20 +46,20 @@ describe('synthesis', () => {
     const a = container(m, 'a');
     expect(a.command).toEqual(['/cdk8s-steps/bin/entrypoint']);
     expect(a.args).toEqual([
-      '-step_name=a',
-      '-post_file=/cdk8s-steps/steps/a/done',
-      '-termination_path=/cdk8s-steps/steps/a/report',
-      '-abort_file=/cdk8s-steps/abort/failed',
+      '-contract=2',
+      '-step=a',
+      '-budget=4096',
+      '-fail_fast',
       '-entrypoint=sh', '--', '-c', 'echo "$HOME" && exit 3', '--x', 'y z',
     ]);
     const b = container(m, 'b');
     expect(b.args).toEqual([
-      '-step_name=b',
-      '-wait_file=/cdk8s-steps/steps/a/done',
-      '-post_file=/cdk8s-steps/steps/b/done',
-      '-termination_path=/cdk8s-steps/steps/b/report',
+      '-contract=2',
+      '-step=b',
+      '-wait=a',
+      '-budget=4096',
       '-timeout=90s', '-retries=2', '-on_error=continue',
-      '-abort_file=/cdk8s-steps/abort/failed',
+      '-fail_fast',
       '-entrypoint=make', '--',
     ]);
     expect(b.terminationMessagePath).toBe('/cdk8s-steps/steps/b/report');
@@ -109,7 +112,7 @@ describe('synthesis', () => {
   test('the pod never restarts a step, and records the graph in an annotation', () => {
     const m = synthPod(diamond);
     expect(m.spec.restartPolicy).toBe('Never');
-    expect(JSON.parse(m.metadata.annotations['cdk8s-steps/graph'])).toEqual({ a: [], b: ['a'], c: ['a'], d: ['b', 'c'] });
+    expect(JSON.parse(m.metadata.annotations['cdk8s-steps/graph'])).toEqual(DIAMOND_GRAPH);
   });
 
   test('the injected initContainer copies the binary first and meets PSS restricted', () => {
@@ -157,8 +160,8 @@ describe('synthesis', () => {
     const spec = m.spec.template.spec;
     expect(spec.restartPolicy).toBe('Never');
     expect(spec.initContainers[0].name).toBe('cdk8s-steps-init');
-    expect(flag(container(m, 'd'), 'wait_file')).toBe('/cdk8s-steps/steps/b/done,/cdk8s-steps/steps/c/done');
-    expect(JSON.parse(m.spec.template.metadata.annotations['cdk8s-steps/graph'])).toEqual({ a: [], b: ['a'], c: ['a'], d: ['b', 'c'] });
+    expect(flag(container(m, 'd'), 'wait')).toBe('b,c');
+    expect(JSON.parse(m.spec.template.metadata.annotations['cdk8s-steps/graph'])).toEqual(DIAMOND_GRAPH);
     expect(synthJob(diamond, { backoffLimit: 3 }).spec.backoffLimit).toBe(3);
   });
 
@@ -175,7 +178,7 @@ describe('synthesis', () => {
       expect(pod.graph.topologicalOrder()[0]).toBe('checkout');
       expect(lint.dependencies.map(s => s.name)).toEqual(['checkout']);
     });
-    expect(flag(container(m, 'publish'), 'wait_file')).toBe('/cdk8s-steps/steps/unit/done,/cdk8s-steps/steps/lint/done');
+    expect(flag(container(m, 'publish'), 'wait')).toBe('unit,lint');
   });
 
   test('property: every step waits for exactly its direct dependencies, and the manifest is valid', () => {
@@ -194,11 +197,13 @@ describe('synthesis', () => {
         validateManifest(m);
         for (let i = 0; i < n; i++) {
           const c = container(m, `s${i}`);
-          const waits = flag(c, 'wait_file')?.split(',') ?? [];
-          expect(waits).toEqual(deps[i].map(d => `/cdk8s-steps/steps/${d}/done`));
+          const waits = flag(c, 'wait')?.split(',') ?? [];
+          expect(waits).toEqual(deps[i]);
           const roMounts = c.volumeMounts.filter((v: any) => v.readOnly && v.mountPath.startsWith('/cdk8s-steps/steps/'));
           expect(roMounts.map((v: any) => v.mountPath)).toEqual(deps[i].map(d => `/cdk8s-steps/steps/${d}`));
-          expect(flag(c, 'abort_file') !== undefined).toBe(failFast);
+          expect(c.args.slice(0, c.args.indexOf('--')).includes('-fail_fast')).toBe(failFast);
+          // copy container + n steps share the kubelet's 12 288 bytes
+          expect(flag(c, 'budget')).toBe(String(Math.min(4096, Math.floor(12288 / (n + 1)))));
         }
       }), { numRuns: 60 });
   });

@@ -4,10 +4,10 @@
  * data out: no constructs. Internal: not part of the public API.
  */
 import { k8s } from 'cdk8s-plus-33';
-import { wrapperArgs } from './args';
+import { messageBudget, wrapperArgs } from './args';
 import * as layout from './layout';
 import { ResourceMode, peakAssignment, requestGraph, withAssignedRequests, withPodLevelResources } from './resources';
-import { Plan } from '../plan';
+import { Plan, resultProducers } from '../plan';
 
 /** What the pod target needs besides the plan: how to inject the wrapper and treat resources. */
 export interface PodOptions {
@@ -31,6 +31,8 @@ export function injectSteps(spec: k8s.PodSpec, plan: Plan, options: PodOptions):
   const workspaceMount = plan.workspace ? [{ name: layout.WORKSPACE_VOLUME, mountPath: layout.WORKSPACE_PATH }] : [];
   const abortMount = plan.failFast ? [{ name: layout.ABORT_VOLUME, mountPath: layout.ABORT_DIR }] : [];
   const binMount = { name: layout.BIN_VOLUME, mountPath: layout.BIN_DIR, readOnly: true };
+  // every container of the pod: the copy container, the user's initContainers and sidecars, the steps
+  const budget = messageBudget(1 + (spec.initContainers?.length ?? 0) + spec.containers.length);
   const assignment = options.resources === 'sum' ? undefined : peakAssignment(requestGraph(plan, spec.containers));
 
   const containers = spec.containers.map((container): k8s.Container => {
@@ -39,12 +41,14 @@ export function injectSteps(spec: k8s.PodSpec, plan: Plan, options: PodOptions):
     return {
       ...container,
       command: [layout.WRAPPER_PATH],
-      args: wrapperArgs(step, plan, container.command ?? [], container.args ?? []),
+      args: wrapperArgs(step, plan, budget, container.command ?? [], container.args ?? []),
       volumeMounts: [
         ...container.volumeMounts ?? [],
         binMount,
         { name: layout.stateVolume(step.name), mountPath: layout.stateDir(step.name) },
-        ...step.dependsOn.map(dep => ({ name: layout.stateVolume(dep), mountPath: layout.stateDir(dep), readOnly: true })),
+        // read-only: the direct dependencies and the producers of the results it reads
+        ...[...step.dependsOn, ...resultProducers(step)]
+          .map(dep => ({ name: layout.stateVolume(dep), mountPath: layout.stateDir(dep), readOnly: true })),
         ...workspaceMount,
         ...abortMount,
       ],

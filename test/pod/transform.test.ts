@@ -116,3 +116,47 @@ describe('injectSteps', () => {
     ]);
   });
 });
+
+describe('the termination-message budget', () => {
+  const argsOf = (spec: k8s.PodSpec, p: Plan) => injectSteps(spec, p, OPTIONS).containers.map(c => c.args!);
+  const budgetOf = (args: string[]) => args.find(a => a.startsWith('-budget='));
+
+  test('min(4096, floor(12288 / containers)), counting the copy container, initContainers and sidecars', () => {
+    expect(argsOf({ containers: [containerOf('a')] }, plan([step('a')])).map(budgetOf)).toEqual(['-budget=4096']);
+    const spec: k8s.PodSpec = {
+      containers: [containerOf('a'), containerOf('b')],
+      initContainers: [{ name: 'db', image: 'postgres', restartPolicy: 'Always' }, { name: 'setup', image: 'busybox' }],
+    };
+    // copy + db + setup + a + b = 5 containers: 12288 / 5 = 2457.6
+    expect(argsOf(spec, plan([step('a'), step('b')])).map(budgetOf)).toEqual(['-budget=2457', '-budget=2457']);
+  });
+
+  test('1 000 steps get 12 bytes each', () => {
+    const names = Array.from({ length: 1000 }, (_, i) => `s${i}`);
+    const args = argsOf({ containers: names.map(n => containerOf(n)) }, plan(names.map(n => step(n))));
+    expect(new Set(args.map(budgetOf))).toEqual(new Set(['-budget=12']));
+  });
+});
+
+describe('the wire (docs/contract.md, version 2)', () => {
+  test('every flag in the contract order, -contract first, names not paths', () => {
+    const p = plan([
+      step('a'), step('b', ['a']),
+      step('c', ['b'], {
+        timeoutMs: 1500,
+        retries: 2,
+        continueOnError: true,
+        resultEnv: [{ env: 'V', result: { step: 'a', name: 'version' } }],
+      }),
+    ], { failFast: true });
+    const spec: k8s.PodSpec = { containers: ['a', 'b', 'c'].map(n => ({ ...containerOf(n), args: ['--x', 'y z'] })) };
+    const c = injectSteps(spec, p, OPTIONS).containers[2];
+    expect(c.args).toEqual([
+      '-contract=2', '-step=c', '-wait=b', '-after=a', '-budget=3072', '-timeout=1500ms', '-retries=2',
+      '-on_error=continue', '-fail_fast', '-entrypoint=sh', '--', '-c', 'echo c', '--x', 'y z',
+    ]);
+    expect(c.terminationMessagePath).toBe('/cdk8s-steps/steps/c/report');
+    const ro = c.volumeMounts!.filter(m => m.readOnly && m.mountPath.startsWith('/cdk8s-steps/steps/')).map(m => m.mountPath);
+    expect(ro).toEqual(['/cdk8s-steps/steps/b', '/cdk8s-steps/steps/a']); // the dependency, then the result's producer
+  });
+});
