@@ -20,8 +20,7 @@ describe('example ci-on-argo', () => {
     for (const host of [chart.pod, chart.workflow]) {
       expect(Object.fromEntries(host.graph.steps.map(s => [s, host.graph.dependenciesOf(s)]))).toEqual(expected);
     }
-    expect(JSON.parse(pod.metadata.annotations['cdk8s-steps/graph'])).toEqual(expected);
-    expect(JSON.parse(workflow.metadata.annotations['cdk8s-steps/graph'])).toEqual(expected);
+    expect(workflow.metadata.annotations['cdk8s-steps/graph']).toBe(pod.metadata.annotations['cdk8s-steps/graph']);
   });
 
   test('the pod wraps each command, the workflow runs it as declared', () => {

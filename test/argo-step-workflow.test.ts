@@ -49,7 +49,8 @@ describe('StepWorkflow', () => {
     expect(w).toMatchObject({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow' });
     expect(w.metadata.name).toBeUndefined();
     expect(w.metadata.generateName).toMatch(/^test-wf-c\w+-$/);
-    expect(JSON.parse(w.metadata.annotations['cdk8s-steps/graph'])).toEqual({ checkout: [], lint: ['checkout'], unit: ['checkout'], package: ['lint', 'unit'] });
+    // the graph is recorded as on the pod, for tools that read it back
+    expect(w.metadata.annotations['cdk8s-steps/graph']).toBe(podManifest.metadata.annotations['cdk8s-steps/graph']);
     expect(tasks(w).map((t: any) => [t.name, t.depends])).toEqual([
       ['checkout', undefined], ['lint', 'checkout.Succeeded'], ['unit', 'checkout.Succeeded'],
       ['package', '(lint.Succeeded || lint.Failed || lint.Errored) && unit.Succeeded'],
