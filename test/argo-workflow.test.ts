@@ -99,7 +99,7 @@ describe('Argo transformation: retries, timeout, onError', () => {
       template: 'Cdk8sSteps-continue',
       depends: '(optional.Succeeded || optional.Failed || optional.Errored)',
     });
-    expect(tmpl(w, 'Cdk8sSteps-continue')).toEqual({ name: 'Cdk8sSteps-continue', suspend: { duration: '0' } });
+    expect(tmpl(w, 'Cdk8sSteps-continue')).toEqual({ name: 'Cdk8sSteps-continue', suspend: { duration: '1' } });
     expect(wf([step('a')]).spec.templates.map((t: any) => t.name)).not.toContain('Cdk8sSteps-continue');
   });
 });

@@ -109,7 +109,8 @@ export function buildWorkflow(plan: Plan, steps: ReadonlyMap<string, ArgoStep>, 
     dagTemplate(DAG_TEMPLATE, main, byName, plan.failFast),
     ...finals.length > 0 ? [dagTemplate(FINALLY_TEMPLATE, inExitHandler, exitByName, false)] : [],
   ];
-  if (plan.steps.some(s => s.continueOnError)) templates.push({ name: CONTINUE_TEMPLATE, suspend: { duration: '0' } });
+  // A suspend node needs no pod; one second because Argo documents a duration, not a zero one.
+  if (plan.steps.some(s => s.continueOnError)) templates.push({ name: CONTINUE_TEMPLATE, suspend: { duration: '1' } });
   for (const step of plan.steps) templates.push(stepTemplate(step, steps.get(step.name)!, options, producers));
 
   const pod = Object.entries(options.pod ?? {}).filter(([, v]) => !isEmpty(v));
