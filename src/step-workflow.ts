@@ -17,9 +17,13 @@ export enum WorkflowKind {
 
 /** When Argo deletes the pods of finished steps (Argo `podGC.strategy`). */
 export enum PodGcStrategy {
+  /** Delete each step's pod when it ends. */
   ON_POD_COMPLETION = 'OnPodCompletion',
+  /** Delete each step's pod when it succeeds (failed ones stay for debugging). */
   ON_POD_SUCCESS = 'OnPodSuccess',
+  /** Delete the pods when the Workflow ends. */
   ON_WORKFLOW_COMPLETION = 'OnWorkflowCompletion',
+  /** Delete the pods when the Workflow succeeds. */
   ON_WORKFLOW_SUCCESS = 'OnWorkflowSuccess',
 }
 
@@ -119,8 +123,9 @@ export interface StepWorkflowProps {
  * in the cluster; see docs/argo.md for the mapping and where it differs from a StepPod.
  */
 export class StepWorkflow extends kplus.AbstractPod implements IStepHost {
-  /** @see base.Resource.apiObject */
+  /** The Workflow (or WorkflowTemplate) object. */
   protected readonly apiObject: ApiObject;
+  /** The Argo resource type. */
   public readonly resourceType = 'workflows';
   private readonly host: StepHost;
   private readonly placements = new Map<Step, StepPlacement>();
@@ -148,6 +153,7 @@ export class StepWorkflow extends kplus.AbstractPod implements IStepHost {
     return this.props.generateName ?? `${this.apiObject.name}-`;
   }
 
+  /** Metadata of the Workflow object (not of the step pods). */
   public get podMetadata() {
     return this.metadata;
   }
