@@ -32,6 +32,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     '@types/commonmark@^0.27',
     'github-slugger@^1.5',
     '@types/github-slugger@^1.3',
+    '@kubernetes-models/argo-workflows@2.0.0',
   ],
 
   // Publishing targets: only the npm package is built here (CI=1); the others are configured for release.

@@ -3,6 +3,7 @@
  * manifest per chart to dist/.
  */
 import { App } from 'cdk8s';
+import { CiOnArgo } from './ci-on-argo';
 import { CiPipeline } from './ci-pipeline';
 import { JobWithDb } from './job-with-db';
 import { LocalDiamond } from './local-diamond';
@@ -15,6 +16,7 @@ export function buildApp(app: App): App {
   new JobWithDb(app, 'job-with-db');
   new LocalDiamond(app, 'local-diamond');
   new TestReport(app, 'test-report');
+  new CiOnArgo(app, 'ci-on-argo');
   return app;
 }
 

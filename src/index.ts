@@ -7,3 +7,5 @@ export * from './step-pod';
 export * from './step-job';
 export { RunIf } from './run-if';
 export { StepResult } from './step-result';
+export * from './workflow-workspace';
+export * from './step-workflow';

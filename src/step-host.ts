@@ -237,8 +237,8 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct> {
     return result;
   }
 
-  /** Everything wrong with the pod, one message per problem. */
-  private validate(): string[] {
+  /** Everything wrong with the pod, one message per problem (StepWorkflow reads it too). */
+  public validate(): string[] {
     const errors: string[] = [];
     const kind = this.host.constructor.name;
     if (this.stepList.length === 0) {
@@ -281,8 +281,8 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct> {
     return errors;
   }
 
-  /** The plan: built once, until a step or an edge is added. */
-  private plan(): Plan {
+  /** The plan: built once, until a step or an edge is added (StepWorkflow reads it too). */
+  public plan(): Plan {
     return this.cache().plan;
   }
 

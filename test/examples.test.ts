@@ -1,5 +1,6 @@
 import { Testing } from 'cdk8s';
 import { restrictedViolations } from './pss';
+import { expectValidArgo } from './argo-schema';
 import { validateManifest } from './synth';
 import { CiPipeline } from '../examples/ci-pipeline';
 import { JobWithDb } from '../examples/job-with-db';
@@ -11,11 +12,12 @@ import { TestReport } from '../examples/test-report';
 describe('examples', () => {
   test('the app synthesises one valid manifest per chart', () => {
     const app = buildApp(Testing.app());
-    expect(app.charts.map(c => c.node.id)).toEqual(['seed-chain', 'ci-pipeline', 'job-with-db', 'local-diamond', 'test-report']);
+    expect(app.charts.map(c => c.node.id)).toEqual(['seed-chain', 'ci-pipeline', 'job-with-db', 'local-diamond', 'test-report', 'ci-on-argo']);
     for (const chart of app.charts) {
       const manifests = Testing.synth(chart);
       expect(manifests.length).toBeGreaterThanOrEqual(1);
-      manifests.forEach(validateManifest);
+      manifests.filter(m => m.apiVersion !== 'argoproj.io/v1alpha1').forEach(validateManifest);
+      expectValidArgo(...manifests.filter(m => m.apiVersion === 'argoproj.io/v1alpha1'));
     }
   });
 

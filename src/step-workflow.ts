@@ -1,0 +1,236 @@
+import { ApiObject, ApiObjectMetadata, Duration, JsonPatch, Lazy, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-33';
+import { Construct } from 'constructs';
+import { ARGO_API_VERSION, ArgoContainer, ArgoStep, buildWorkflow } from './argo/workflow';
+import { StepGraph } from './graph/step-graph';
+import { Step, StepOptions } from './step';
+import { IStepHost, StepHost } from './step-host';
+import { WorkflowWorkspace } from './workflow-workspace';
+
+/** Which Argo object a `StepWorkflow` synthesises. */
+export enum WorkflowKind {
+  /** A `Workflow`: one run, started when it is created. */
+  WORKFLOW = 'Workflow',
+  /** A `WorkflowTemplate`: a named definition that runs are submitted from (`argo submit --from`). */
+  WORKFLOW_TEMPLATE = 'WorkflowTemplate',
+}
+
+/** When Argo deletes the pods of finished steps (Argo `podGC.strategy`). */
+export enum PodGcStrategy {
+  /** Delete each step's pod when it ends. */
+  ON_POD_COMPLETION = 'OnPodCompletion',
+  /** Delete each step's pod when it succeeds (failed ones stay for debugging). */
+  ON_POD_SUCCESS = 'OnPodSuccess',
+  /** Delete the pods when the Workflow ends. */
+  ON_WORKFLOW_COMPLETION = 'OnWorkflowCompletion',
+  /** Delete the pods when the Workflow succeeds. */
+  ON_WORKFLOW_SUCCESS = 'OnWorkflowSuccess',
+}
+
+/** How long Argo keeps a finished Workflow (Argo `ttlStrategy`). */
+export interface WorkflowTtlStrategy {
+  /** @default - not deleted on this account */
+  readonly afterCompletion?: Duration;
+  /** @default - not deleted on this account */
+  readonly afterSuccess?: Duration;
+  /** @default - not deleted on this account */
+  readonly afterFailure?: Duration;
+}
+
+/** Where one step's pod may be scheduled. */
+export interface StepPlacement {
+  /**
+   * Node labels the step's pod requires.
+   * @default - no node selector
+   */
+  readonly nodeSelector?: { [key: string]: string };
+  /**
+   * Taints the step's pod tolerates.
+   * @default - none
+   */
+  readonly tolerations?: kplus.NodeTaintQuery[];
+}
+
+/**
+ * Properties of a `StepWorkflow`.
+ */
+export interface StepWorkflowProps {
+  /**
+   * Metadata of the Workflow. A `name` here makes it a fixed name (a second `kubectl create`
+   * of the same manifest then fails); without one the Workflow gets `generateName`.
+   * @default - generateName
+   */
+  readonly metadata?: ApiObjectMetadata;
+
+  /**
+   * Prefix of the generated name of each run, used when `metadata.name` is not set.
+   * @default - the name cdk8s generates for the construct, followed by "-"
+   */
+  readonly generateName?: string;
+
+  /**
+   * Emit a `WorkflowTemplate` instead of a `Workflow` (it needs a fixed name).
+   * @default WorkflowKind.WORKFLOW
+   */
+  readonly kind?: WorkflowKind;
+
+  /**
+   * Service account of the step pods (Argo's executor needs it to be allowed to report results).
+   * @default - the namespace's default service account
+   */
+  readonly serviceAccountName?: string;
+
+  /**
+   * The volume shared by the steps at `/workspace`.
+   * @default WorkflowWorkspace.volumeClaim({ storage: Size.gibibytes(1) })
+   */
+  readonly workspace?: WorkflowWorkspace;
+
+  /**
+   * After any step fails, start no step that has not started yet (Argo DAG `failFast`).
+   * @default false
+   */
+  readonly failFast?: boolean;
+
+  /**
+   * When Argo deletes the pods of finished steps.
+   * @default - Argo's default: pods are kept
+   */
+  readonly podGC?: PodGcStrategy;
+
+  /**
+   * When Argo deletes the finished Workflow.
+   * @default - Argo's default: it is kept
+   */
+  readonly ttlStrategy?: WorkflowTtlStrategy;
+
+  /**
+   * Time limit of the whole run (Workflow `activeDeadlineSeconds`).
+   * @default - no limit
+   */
+  readonly activeDeadline?: Duration;
+
+  /**
+   * Security context of every step pod.
+   * @default - as cdk8s-plus: runAsNonRoot
+   */
+  readonly securityContext?: kplus.PodSecurityContextProps;
+}
+
+/**
+ * The same steps as a `StepPod`, as one Argo Workflow (`argoproj.io/v1alpha1`): each step is a
+ * DAG task in its own pod, scheduled anywhere in the cluster. Needs the Argo Workflows controller
+ * in the cluster; see docs/argo.md for the mapping and where it differs from a StepPod.
+ */
+export class StepWorkflow extends kplus.AbstractPod implements IStepHost {
+  /** The Workflow (or WorkflowTemplate) object. */
+  protected readonly apiObject: ApiObject;
+  /** The Argo resource type. */
+  public readonly resourceType = 'workflows';
+  private readonly host: StepHost;
+  private readonly placements = new Map<Step, StepPlacement>();
+
+  constructor(scope: Construct, id: string, private readonly props: StepWorkflowProps = {}) {
+    super(scope, id, { restartPolicy: kplus.RestartPolicy.NEVER, securityContext: props.securityContext, metadata: props.metadata });
+    const kind = props.kind ?? WorkflowKind.WORKFLOW;
+    const workspace = props.workspace ?? WorkflowWorkspace.volumeClaim({ storage: Size.gibibytes(1) });
+    this.apiObject = new ApiObject(this, 'Resource', {
+      apiVersion: ARGO_API_VERSION,
+      kind,
+      metadata: props.metadata,
+      spec: Lazy.any({ produce: () => this.buildSpec(kind, workspace) }),
+    });
+    const generateName = this.generateName;
+    if (generateName) {
+      this.apiObject.addJsonPatch(JsonPatch.remove('/metadata/name'), JsonPatch.add('/metadata/generateName', generateName));
+    }
+    this.host = new StepHost(this, { failFast: props.failFast, workspace: workspace._claim() !== undefined });
+  }
+
+  /** The prefix of each run's name, or undefined when the object has a fixed name. */
+  private get generateName(): string | undefined {
+    if (this.props.metadata?.name || (this.props.kind ?? WorkflowKind.WORKFLOW) !== WorkflowKind.WORKFLOW) return undefined;
+    return this.props.generateName ?? `${this.apiObject.name}-`;
+  }
+
+  /** Metadata of the Workflow object (not of the step pods). */
+  public get podMetadata() {
+    return this.metadata;
+  }
+
+  public get steps(): Step[] { return this.host.steps; }
+  public get graph(): StepGraph { return this.host.graph; }
+  public addStep(stepName: string, options: StepOptions): Step { return this.host.addStep(stepName, options); }
+
+  /**
+   * Adds a finally step: it runs after every other step, whatever happened. In the Workflow it is
+   * a task of the `onExit` handler (see docs/argo.md).
+   */
+  public addFinally(stepName: string, options: StepOptions): Step { return this.host.addFinally(stepName, options); }
+
+  /**
+   * Adds a sidecar: Argo runs a copy of it in every step's pod (template `sidecars`), next to the
+   * step, and stops it when the step ends.
+   * @param sidecarName the sidecar's name (a DNS-1123 label)
+   * @param options the container
+   */
+  public addSidecar(sidecarName: string, options: kplus.ContainerProps): kplus.Container {
+    return this.host.addSidecar(sidecarName, options);
+  }
+
+  /** Sets where a step's pod may be scheduled (each step is its own pod in a Workflow). */
+  public placeStep(step: Step, placement: StepPlacement): void {
+    if (!this.host.steps.includes(step)) {
+      throw new Error(`Cannot place step "${step.name}": it belongs to another host; place it on the StepWorkflow that added it`);
+    }
+    this.placements.set(step, placement);
+  }
+
+  private buildSpec(kind: WorkflowKind, workspace: WorkflowWorkspace): any {
+    const errors = this.host.validate();
+    if (errors.length > 0) throw new Error(`${this.node.path}: invalid steps:\n  ${errors.join('\n  ')}`);
+    const pod = super._toPodSpec();
+    const steps = new Map<string, ArgoStep>(this.host.steps.map(step => {
+      const placement = this.placements.get(step);
+      return [step.name, {
+        ...argoContainer(step.container),
+        nodeSelector: placement?.nodeSelector,
+        tolerations: placement?.tolerations?.map(t => kplus.k8s.toJson_Toleration(t._toKube()) as kplus.k8s.Toleration),
+      }];
+    }));
+    const init = this.initContainers;
+    const ttl = this.props.ttlStrategy;
+    const workflow = buildWorkflow(this.host.plan(), steps, {
+      kind,
+      metadata: this.generateName ? { generateName: this.generateName } : { name: this.apiObject.name },
+      workspace: workspace._claim(),
+      sidecars: init.filter(c => c.restartPolicy === kplus.ContainerRestartPolicy.ALWAYS).map(argoContainer),
+      initContainers: init.filter(c => c.restartPolicy !== kplus.ContainerRestartPolicy.ALWAYS).map(argoContainer),
+      serviceAccountName: this.props.serviceAccountName,
+      activeDeadlineSeconds: this.props.activeDeadline?.toSeconds(),
+      podGC: this.props.podGC ? { strategy: this.props.podGC } : undefined,
+      ttlStrategy: ttl ? {
+        ...ttl.afterCompletion ? { secondsAfterCompletion: ttl.afterCompletion.toSeconds() } : {},
+        ...ttl.afterSuccess ? { secondsAfterSuccess: ttl.afterSuccess.toSeconds() } : {},
+        ...ttl.afterFailure ? { secondsAfterFailure: ttl.afterFailure.toSeconds() } : {},
+      } : undefined,
+      pod: {
+        securityContext: kplus.k8s.toJson_PodSecurityContext(pod.securityContext),
+        imagePullSecrets: pod.imagePullSecrets,
+        hostAliases: pod.hostAliases,
+        dnsPolicy: pod.dnsPolicy,
+        dnsConfig: pod.dnsConfig,
+        hostNetwork: pod.hostNetwork,
+      },
+    });
+    return workflow.spec;
+  }
+}
+
+/** A cdk8s-plus container as plain JSON, with the volumes its mounts name. */
+function argoContainer(c: kplus.Container): ArgoContainer {
+  return {
+    container: kplus.k8s.toJson_Container(c._toKube()) as kplus.k8s.Container,
+    volumes: c.mounts.map(m => kplus.k8s.toJson_Volume(m.volume._toKube()) as kplus.k8s.Volume),
+  };
+}
