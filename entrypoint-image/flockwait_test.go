@@ -94,6 +94,8 @@ func TestMoreWaitersThanInotifyInstances(t *testing.T) {
 	for i, p := range procs {
 		p.waitBlocked(root, fmt.Sprint("w", i))
 	}
+	last := procs[n-1].cmd.Process.Pid // waits with flock
+	t.Logf("the last waiter: %s threads, RSS %s", procStatus(t, last, "Threads"), procStatus(t, last, "VmRSS"))
 	publish(t, rec(root, "dep", fileDone), report{Reason: reasonSucceeded})
 	ended := time.Now()
 	lock.Close()

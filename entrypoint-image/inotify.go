@@ -82,12 +82,12 @@ func (w *waiter) inotifyWait(fd int) (d decision, ok bool) {
 		byWd[int32(wd)] = i
 	}
 	if w.cfg.FailFast {
+		// Without this watch (no abort directory) the marker is still read
+		// whenever a dependency's record arrives.
 		dir, _ := splitDir(abortPath(w.cfg.Root))
-		wd, err := syscall.InotifyAddWatch(fd, dir, watchMask)
-		if err != nil {
-			return d, false
+		if wd, err := syscall.InotifyAddWatch(fd, dir, watchMask); err == nil {
+			byWd[int32(wd)] = -1
 		}
-		byWd[int32(wd)] = -1
 	}
 	ep, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {

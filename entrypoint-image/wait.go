@@ -115,21 +115,23 @@ func (w *waiter) condition() (bool, string) {
 }
 
 // wait blocks until the step's outcome is decided. It waits with inotify;
-// when no inotify instance can be had (fs.inotify.max_user_instances is
-// per user and node), with blocking shared flocks on the dependencies'
-// locks; when neither works, by polling.
+// when no inotify instance or watch can be had (fs.inotify.max_user_instances
+// and max_user_watches are per user and node), with blocking shared flocks
+// on the dependencies' locks; when neither works, by polling.
 func (w *waiter) wait() decision {
 	w.updateAll()
 	if d, ok := w.decide(); ok {
 		return d // decided at the first look: no waiting
 	}
-	fd, err := w.inotifyInit()
-	if err == nil {
+	if fd, err := w.inotifyInit(); err == nil {
 		if d, ok := w.inotifyWait(fd); ok {
 			d.waited = waitedInotify
 			return d
 		}
-	} else if d, ok := w.flockWait(); ok {
+	}
+	// No inotify instance, or a watch could not be added (max_user_watches)
+	// or went away.
+	if d, ok := w.flockWait(); ok {
 		d.waited = waitedFlock
 		return d
 	}
