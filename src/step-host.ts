@@ -5,6 +5,7 @@ import { Entrypoint } from './entrypoint';
 import { StepGraph } from './graph/step-graph';
 import { Plan, StepPlan } from './plan';
 import { graphAnnotation } from './pod/args';
+import { volumeProblems } from './pod/checks';
 import * as layout from './pod/layout';
 import { checkLimits } from './pod/limits';
 import { ResourceMode } from './pod/resources';
@@ -154,6 +155,9 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct> {
     if (options.name !== undefined && options.name !== stepName) {
       throw new Error(`Step "${stepName}": options.name is "${options.name}"; leave it out, the step name is the container name`);
     }
+    if (options.command?.[0] === '') {
+      throw new Error(`Step "${stepName}": command[0] is empty; it names the program the entrypoint runs, e.g. command: ['make', 'test']`);
+    }
     if (!options.command || options.command.length === 0) {
       throw new Error(`Step "${stepName}" has no command. The entrypoint runs the command itself, and an image's `
         + 'ENTRYPOINT/CMD cannot be known at synth time: give it explicitly, e.g. command: [\'npm\', \'test\']');
@@ -232,36 +236,16 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct> {
       if (seen.has(c.name)) errors.push(`Container name "${c.name}" is used twice (steps, sidecars and initContainers share one namespace, and "${layout.INIT_CONTAINER_NAME}" is reserved)`);
       seen.add(c.name);
     }
-    errors.push(...this.volumeProblems(all));
+    errors.push(...volumeProblems({
+      steps: this.stepList.map(st => st.name),
+      volumes: this.host.volumes.map(v => v.name),
+      mounts: all.flatMap(c => c.mounts.map(m => ({ container: c.name, volume: m.volume.name, path: m.path }))),
+      workspace: this.workspace,
+    }));
     try {
       this.graph.assertAcyclic();
     } catch (e) {
       errors.push((e as Error).message);
-    }
-    return errors;
-  }
-
-  private volumeProblems(all: kplus.Container[]): string[] {
-    const errors: string[] = [];
-    const reservedVolumes = new Set([...layout.RESERVED_VOLUMES, ...this.stepList.map(s => layout.stateVolume(s.name))]);
-    if (this.workspace) reservedVolumes.add(layout.WORKSPACE_VOLUME);
-    const userVolumes = new Set([...this.host.volumes.map(v => v.name), ...all.flatMap(c => c.mounts.map(m => m.volume.name))]);
-    for (const name of userVolumes) {
-      if (reservedVolumes.has(name)) {
-        errors.push(`Volume "${name}" has a name the library reserves for its own volumes: rename it`
-          + (name === layout.WORKSPACE_VOLUME ? ' (or set workspace: false)' : ''));
-      }
-    }
-    for (const c of all) {
-      for (const m of c.mounts) {
-        if (layout.isReservedPath(m.path)) {
-          errors.push(`Container "${c.name}" mounts a volume at ${m.path}, under ${layout.RESERVED_ROOT}/, which the library `
-            + 'reserves for the entrypoint and step state: mount it elsewhere');
-        } else if (this.workspace && m.path.replace(/\/+$/, '') === layout.WORKSPACE_PATH) {
-          errors.push(`Container "${c.name}" mounts a volume at ${layout.WORKSPACE_PATH}, where the shared workspace goes: `
-            + 'mount it elsewhere, or set workspace: false');
-        }
-      }
     }
     return errors;
   }

@@ -11,6 +11,11 @@ export enum OnError {
   CONTINUE = 'continue',
 }
 
+/** The most retries a step may ask for. */
+const MAX_RETRIES = 1000;
+/** The longest Go duration, 2^63 - 1 nanoseconds, in whole milliseconds. */
+const MAX_TIMEOUT_MS = 9_223_372_036_854;
+
 /**
  * Options of one step: a container, plus where it sits in the graph and how it fails.
  */
@@ -30,8 +35,8 @@ export interface StepOptions extends kplus.ContainerProps {
   readonly timeout?: Duration;
 
   /**
-   * Extra attempts after a failed one (0 = run once). The entrypoint waits between attempts with
-   * a doubling backoff (see the entrypoint's README).
+   * Extra attempts after a failed one (0 = run once), at most 1 000. The entrypoint waits between
+   * attempts with a doubling backoff (see the entrypoint's README).
    * @default 0
    */
   readonly retries?: number;
@@ -73,11 +78,16 @@ export class Step {
     private readonly onEdgesChanged: () => void,
   ) {
     const retries = options.retries ?? 0;
-    if (!Number.isInteger(retries) || retries < 0) {
-      throw new Error(`Step "${name}": retries must be a whole number of 0 or more (got ${retries})`);
+    if (!Number.isInteger(retries) || retries < 0 || retries > MAX_RETRIES) {
+      throw new Error(`Step "${name}": retries must be a whole number from 0 to ${MAX_RETRIES} (got ${retries})`);
     }
-    if (options.timeout && options.timeout.toMilliseconds() <= 0) {
+    const timeoutMs = options.timeout?.toMilliseconds();
+    if (timeoutMs !== undefined && timeoutMs <= 0) {
       throw new Error(`Step "${name}": timeout must be longer than zero; leave it out for no time limit`);
+    }
+    if (timeoutMs !== undefined && timeoutMs > MAX_TIMEOUT_MS) {
+      throw new Error(`Step "${name}": timeout is longer than the entrypoint can represent (Go durations end at about `
+        + '292 years); leave it out for no time limit');
     }
     this.retries = retries;
     this.timeout = options.timeout;

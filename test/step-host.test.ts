@@ -1,5 +1,6 @@
 /** The step API shared by StepPod and StepJob (IStepHost), and what it relies on in cdk8s-plus. */
-import { Testing } from 'cdk8s';
+import { createHash } from 'crypto';
+import { Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import { IStepHost, StepJob, StepPod } from '../src';
 import { restrictedViolations } from './pss';
@@ -136,5 +137,46 @@ describe('isolation and Pod Security Standard restricted (issue 9)', () => {
       'container a: adds capability SYS_ADMIN', 'container a: does not drop ALL capabilities',
       'container b: seccompProfile Unconfined', 'container b: seccompProfile is Unconfined',
     ]);
+  });
+});
+
+describe('every value is checked at synthesis (issue 9)', () => {
+  const newPod = () => new StepPod(Testing.chart(), 'pod');
+
+  test('an empty command[0]', () => {
+    expect(() => newPod().addStep('a', { image: IMAGE, command: [''] })).toThrow(/Step "a": command\[0\] is empty/);
+  });
+
+  test('a timeout beyond what a Go duration holds, retries beyond 1 000 or not a plain integer', () => {
+    expect(() => newPod().addStep('a', { image: IMAGE, command: ['true'], timeout: Duration.days(365 * 600) }))
+      .toThrow(/Step "a": timeout is longer than the entrypoint can represent/);
+    expect(() => newPod().addStep('a', { image: IMAGE, command: ['true'], timeout: Duration.days(365 * 290) })).not.toThrow();
+    expect(() => newPod().addStep('a', { image: IMAGE, command: ['true'], retries: 1e21 })).toThrow(/retries must be a whole number from 0 to 1000 \(got 1e\+21\)/);
+    expect(() => newPod().addStep('a', { image: IMAGE, command: ['true'], retries: 1001 })).toThrow(/from 0 to 1000/);
+    expect(() => newPod().addStep('a', { image: IMAGE, command: ['true'], retries: 1000 })).not.toThrow();
+  });
+
+  test.each(['//cdk8s-steps/bin', '/./cdk8s-steps', '/cdk8s-steps/', '/x/../cdk8s-steps/steps'])('a reserved path written another way: %p', p => {
+    const chart = Testing.chart();
+    const pod = new StepPod(chart, 'pod');
+    pod.addStep('a', { image: IMAGE, command: ['true'], volumeMounts: [{ path: p, volume: kplus.Volume.fromEmptyDir(chart, 'v', 'mine') }] });
+    expect(() => Testing.synth(chart)).toThrow(/mounts a volume at .*, under \/cdk8s-steps\/, which the library reserves/);
+  });
+
+  test.each(['/workspace/.', '//workspace', '/./workspace', '/workspace//'])('the workspace path written another way: %p', p => {
+    const chart = Testing.chart();
+    const pod = new StepPod(chart, 'pod');
+    pod.addStep('a', { image: IMAGE, command: ['true'], volumeMounts: [{ path: p, volume: kplus.Volume.fromEmptyDir(chart, 'v', 'mine') }] });
+    expect(() => Testing.synth(chart)).toThrow(/where the shared workspace goes/);
+  });
+
+  test('two step names whose state volumes would collide after the long-name hash', () => {
+    const b = 'x'.repeat(63);
+    const a = `${b.slice(0, 36)}-${createHash('sha256').update(b).digest('hex').slice(0, 8)}`;
+    const chart = Testing.chart();
+    const pod = new StepPod(chart, 'pod');
+    pod.addStep(b, { image: IMAGE, command: ['true'] });
+    pod.addStep(a, { image: IMAGE, command: ['true'] });
+    expect(() => Testing.synth(chart)).toThrow(new RegExp(`Steps "${b}" and "${a}" would share the state volume`));
   });
 });

@@ -350,7 +350,7 @@ describe('bad input is named and nothing is written', () => {
 
   test('negative or fractional retries, zero timeout', () => {
     const pod = new StepPod(Testing.chart(), 'pod');
-    expect(() => pod.addStep('a', { image: IMAGE, command: ['true'], retries: -1 })).toThrow(/Step "a": retries must be a whole number of 0 or more \(got -1\)/);
+    expect(() => pod.addStep('a', { image: IMAGE, command: ['true'], retries: -1 })).toThrow(/Step "a": retries must be a whole number from 0 to 1000 \(got -1\)/);
     expect(() => pod.addStep('a', { image: IMAGE, command: ['true'], retries: 1.5 })).toThrow(/retries must be a whole number/);
     expect(() => pod.addStep('a', { image: IMAGE, command: ['true'], timeout: Duration.seconds(0) })).toThrow(/Step "a": timeout must be longer than zero/);
     expect(() => Duration.seconds(-1)).toThrow(/cannot be negative/); // cdk8s refuses negative durations itself

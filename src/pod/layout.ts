@@ -3,6 +3,7 @@
  * name the library reserves (see docs/contract.md). Internal: not part of the public API.
  */
 import { createHash } from 'crypto';
+import { posix } from 'path';
 
 /** Every internal mount path lives under this root; user mounts may not. */
 export const RESERVED_ROOT = '/cdk8s-steps';
@@ -51,10 +52,24 @@ export function stateVolume(step: string): string {
 /** Volume names the library adds itself (besides the per-step state volumes). */
 export const RESERVED_VOLUMES = [BIN_VOLUME, ABORT_VOLUME];
 
-/** True when a mount path lies at or below the reserved root. */
+/**
+ * A mount path as the kernel resolves it: repeated slashes, `.` segments and trailing slashes
+ * removed (`//workspace/.` is `/workspace`).
+ */
+export function normalizePath(mountPath: string): string {
+  const p = posix.normalize(mountPath);
+  return p.length > 1 ? p.replace(/\/+$/, '') : p;
+}
+
+/** True when a mount path lies at or below the reserved root, after normalisation. */
 export function isReservedPath(mountPath: string): boolean {
-  const p = mountPath.replace(/\/+$/, '');
+  const p = normalizePath(mountPath);
   return p === RESERVED_ROOT || p.startsWith(`${RESERVED_ROOT}/`);
+}
+
+/** True when a mount path is the workspace's, after normalisation. */
+export function isWorkspacePath(mountPath: string): boolean {
+  return normalizePath(mountPath) === WORKSPACE_PATH;
 }
 
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
