@@ -1,3 +1,4 @@
+import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import { StepGraph } from './graph/step-graph';
@@ -7,7 +8,15 @@ import { IStepHost, StepHost, StepHostProps } from './step-host';
 /**
  * Properties of a `StepPod`.
  */
-export interface StepPodProps extends kplus.PodProps, StepHostProps {}
+export interface StepPodProps extends kplus.PodProps, StepHostProps {
+  /**
+   * How long the pod may run, from its start, before Kubernetes fails it and stops every step
+   * (`activeDeadlineSeconds`, rounded up to whole seconds). Bounds a pod whose dependency never
+   * starts. Like `kplus.Job`'s `activeDeadline`.
+   * @default - no deadline
+   */
+  readonly activeDeadline?: Duration;
+}
 
 /**
  * A Pod whose containers are steps that run in dependency order.
@@ -16,10 +25,16 @@ export interface StepPodProps extends kplus.PodProps, StepHostProps {}
  * copies into the pod: a step starts when all of its dependencies finished. No controller, no CRD.
  */
 export class StepPod extends kplus.Pod implements IStepHost {
+  /** The pod's deadline, if any. */
+  public readonly activeDeadline?: Duration;
   private readonly host: StepHost;
 
   constructor(scope: Construct, id: string, props: StepPodProps = {}) {
     super(scope, id, { ...props, restartPolicy: props.restartPolicy ?? kplus.RestartPolicy.NEVER });
+    if (props.activeDeadline && props.activeDeadline.toMilliseconds() <= 0) {
+      throw new Error(`StepPod "${this.node.path}": activeDeadline must be longer than zero; leave it out for no deadline`);
+    }
+    this.activeDeadline = props.activeDeadline;
     this.host = new StepHost(this, props);
   }
 
@@ -32,6 +47,8 @@ export class StepPod extends kplus.Pod implements IStepHost {
 
   /** @internal */
   public _toPodSpec(): kplus.k8s.PodSpec {
-    return this.host.transform(super._toPodSpec());
+    const spec = this.host.transform(super._toPodSpec());
+    if (!this.activeDeadline) return spec;
+    return { ...spec, activeDeadlineSeconds: Math.ceil(this.activeDeadline.toMilliseconds() / 1000) };
   }
 }

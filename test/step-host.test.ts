@@ -180,3 +180,13 @@ describe('every value is checked at synthesis (issue 9)', () => {
     expect(() => Testing.synth(chart)).toThrow(new RegExp(`Steps "${b}" and "${a}" would share the state volume`));
   });
 });
+
+describe('StepPod activeDeadline (issue 9)', () => {
+  test('synthesised as activeDeadlineSeconds, rounded up to whole seconds', () => {
+    const one = (props: any) => synthPod(pod => { pod.addStep('a', { image: IMAGE, command: ['true'] }); }, props);
+    expect(one({ activeDeadline: Duration.minutes(10) }).spec.activeDeadlineSeconds).toBe(600);
+    expect(one({ activeDeadline: Duration.millis(1500) }).spec.activeDeadlineSeconds).toBe(2);
+    expect(one({}).spec.activeDeadlineSeconds).toBeUndefined();
+    expect(() => new StepPod(Testing.chart(), 'p', { activeDeadline: Duration.seconds(0) })).toThrow(/activeDeadline must be longer than zero/);
+  });
+});
