@@ -9,6 +9,14 @@ import { ArgoStep, WorkflowOptions, buildWorkflow } from '../src/argo/workflow';
 import { StepGraph } from '../src/graph/step-graph';
 import { Plan, StepPlan } from '../src/plan';
 
+/** What src/pod/transform.ts's restricted() gives a container that sets nothing itself. */
+const RESTRICTED = {
+  allowPrivilegeEscalation: false,
+  runAsNonRoot: true,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
 const built: any[] = [];
 
 function step(name: string, o: Partial<StepPlan> = {}): StepPlan {
@@ -50,12 +58,14 @@ describe('Argo transformation: the graph', () => {
       { name: 'right', template: 'right', depends: 'prepare.Succeeded' },
       { name: 'join', template: 'join', depends: 'left.Succeeded && right.Succeeded' },
     ]);
-    // the container as declared, run directly: no wrapper, no copy initContainer, no state volume
+    // the container as declared, run directly: no wrapper, no copy initContainer, no state volume;
+    // with the same Pod Security Standard restricted defaults as a StepPod's steps
     expect(tmpl(w, 'left').container).toEqual({
       name: 'left',
       image: 'busybox:1.36',
       command: ['sh', '-c', 'echo left'],
       volumeMounts: [{ name: 'workspace', mountPath: '/workspace' }],
+      securityContext: RESTRICTED,
     });
     expect(JSON.stringify(w)).not.toMatch(/cdk8s-steps-init|-step_name|cdk8s-steps-state/);
   });
@@ -201,7 +211,7 @@ describe('Argo transformation: finally steps, workspace, sidecars, placement', (
     const db = { container: { name: 'db', image: 'postgres:16', restartPolicy: 'Always', volumeMounts: [{ name: 'data', mountPath: '/data' }] }, volumes: [{ name: 'data', emptyDir: {} }] };
     const w = wf([step('a'), step('b', { dependsOn: ['a'] })], { sidecars: [db] });
     for (const name of ['a', 'b']) {
-      expect(tmpl(w, name).sidecars).toEqual([{ name: 'db', image: 'postgres:16', volumeMounts: [{ name: 'data', mountPath: '/data' }, { name: 'workspace', mountPath: '/workspace' }] }]);
+      expect(tmpl(w, name).sidecars).toEqual([{ name: 'db', image: 'postgres:16', securityContext: RESTRICTED, volumeMounts: [{ name: 'data', mountPath: '/data' }, { name: 'workspace', mountPath: '/workspace' }] }]);
       expect(tmpl(w, name).volumes).toEqual([{ name: 'data', emptyDir: {} }]);
     }
   });

@@ -10,8 +10,19 @@ const SAFE_SYSCTLS = new Set(['kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_
 const SELINUX_TYPES = new Set([undefined, '', 'container_t', 'container_init_t', 'container_kvm_t', 'container_engine_t']);
 const VOLUME_TYPES = new Set(['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret']);
 
-/** The violations of the restricted profile in a Pod or Job manifest (empty when it complies). */
+/**
+ * The violations of the restricted profile in a Pod, Job or Argo Workflow(Template) manifest (empty
+ * when it complies). For a Workflow, every template with a container is checked as the pod Argo
+ * makes of it: the Workflow's pod-level securityContext and volumes, the container and its sidecars.
+ */
 export function restrictedViolations(manifest: any): string[] {
+  if (manifest.kind === 'Workflow' || manifest.kind === 'WorkflowTemplate') {
+    return (manifest.spec.templates ?? []).filter((t: any) => t.container).flatMap((t: any) => restrictedViolations({
+      kind: 'Pod',
+      metadata: { annotations: t.metadata?.annotations },
+      spec: { securityContext: manifest.spec.securityContext, volumes: manifest.spec.volumes, containers: [t.container], initContainers: t.sidecars },
+    }).map(line => `template ${t.name}: ${line}`));
+  }
   const spec = manifest.kind === 'Job' ? manifest.spec.template.spec : manifest.spec;
   const annotations = (manifest.kind === 'Job' ? manifest.spec.template.metadata : manifest.metadata)?.annotations ?? {};
   const v: string[] = [];

@@ -11,6 +11,7 @@ import { Plan, ResultRef, StepPlan } from '../plan';
 import { dependsExpression, resultValueExpression, whenExpression } from './depends';
 import { CONTINUE_TEMPLATE, DAG_TEMPLATE, FINALLY_TEMPLATE, argoProblems, continueTask } from './rules';
 import * as layout from '../pod/layout';
+import { restricted } from '../pod/transform';
 
 export const ARGO_API_VERSION = 'argoproj.io/v1alpha1';
 /** The emptyDir every step with results writes them to (at the path the pod target uses too). */
@@ -175,8 +176,11 @@ function stepTemplate(step: StepPlan, input: ArgoStep, options: WorkflowOptions,
     env.push({ name: e.env, value: `{{inputs.parameters.${param}}}` });
   }
   const c = input.container;
+  // The same Pod Security Standard *restricted* defaults as a StepPod's steps (src/pod/transform.ts).
+  const podSeccomp = Boolean((options.pod?.securityContext as k8s.PodSecurityContext | undefined)?.seccompProfile);
   const container = dropUndefined({
     ...c,
+    securityContext: restricted(c.securityContext, podSeccomp),
     env: [...c.env ?? [], ...env].length > 0 ? [...c.env ?? [], ...env] : undefined,
     volumeMounts: [...c.volumeMounts ?? [], ...mounts].length > 0 ? [...c.volumeMounts ?? [], ...mounts] : undefined,
   });
@@ -184,11 +188,15 @@ function stepTemplate(step: StepPlan, input: ArgoStep, options: WorkflowOptions,
     for (const v of s.volumes ?? []) volumes.set(v.name, v);
     const { restartPolicy, ...rest } = s.container;
     const sidecarMounts = [...rest.volumeMounts ?? [], ...options.workspace ? [mounts[0]] : []];
-    return dropUndefined({ ...rest, volumeMounts: sidecarMounts.length > 0 ? sidecarMounts : undefined });
+    return dropUndefined({
+      ...rest,
+      securityContext: restricted(rest.securityContext, podSeccomp),
+      volumeMounts: sidecarMounts.length > 0 ? sidecarMounts : undefined,
+    });
   });
   const initContainers = (options.initContainers ?? []).map(i => {
     for (const v of i.volumes ?? []) volumes.set(v.name, v);
-    return i.container;
+    return { ...i.container, securityContext: restricted(i.container.securityContext, podSeccomp) };
   });
   const timeoutSeconds = step.timeoutMs !== undefined ? Math.ceil(step.timeoutMs / 1000) : undefined;
   return dropUndefined({

@@ -90,7 +90,7 @@ export function injectSteps(spec: k8s.PodSpec, plan: Plan, options: PodOptions):
  * allowPrivilegeEscalation): all capabilities dropped, the runtime's default seccomp profile
  * unless the pod sets one. A setting the user gave explicitly is kept, also one that loosens it.
  */
-function restricted(sc: k8s.SecurityContext | undefined, podSeccomp: boolean): k8s.SecurityContext {
+export function restricted(sc: k8s.SecurityContext | undefined, podSeccomp: boolean): k8s.SecurityContext {
   return {
     ...sc,
     allowPrivilegeEscalation: sc?.allowPrivilegeEscalation ?? false,
