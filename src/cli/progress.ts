@@ -20,6 +20,7 @@ export interface Sink {
 
 export class Progress {
   private drawn = 0;
+  private lastBlock: string[] = [];
   private readonly last = new Map<string, string>();
   constructor(private readonly out: Sink, private readonly tty: boolean, private readonly started: number, private readonly rows = 24, private readonly width = 0) {}
 
@@ -31,15 +32,15 @@ export class Progress {
       const prefix = `${l.step.padEnd(this.width)} |`;
       return `${this.tty && l.stream === 'stderr' ? `\x1b[31m${prefix}\x1b[0m` : prefix} ${l.text}\n`;
     }).join(''));
+    this.draw(this.lastBlock);
   }
 
   /** Shows the steps' current states. */
   update(views: readonly StepView[], now = Date.now()): void {
     if (this.tty) {
       this.clear();
-      const block = this.block(views, now);
-      this.out.write(block.join('\n') + '\n');
-      this.drawn = block.length;
+      this.lastBlock = this.block(views, now);
+      this.draw(this.lastBlock);
       return;
     }
     for (const v of views) {
@@ -55,6 +56,13 @@ export class Progress {
   /** Removes the block (before the final table). */
   finish(): void {
     this.clear();
+    this.lastBlock = [];
+  }
+
+  private draw(block: string[]): void {
+    if (!this.tty || !block.length) return;
+    this.out.write(block.join('\n') + '\n');
+    this.drawn = block.length;
   }
 
   private clock(now: number): string {
