@@ -17,8 +17,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as kplus from 'cdk8s-plus-33';
 import { Step } from '../src';
-import { E2E_UID, e2ePod, newChart, shStep, stamped, synth } from '../test/e2e/fixtures';
 import { ensureImages, ENTRYPOINT_IMAGE, PodResult, podman, podmanStatus, runPod, STEP_IMAGE } from '../src/local';
+import { E2E_UID, e2ePod, newChart, shStep, stamped, synth } from '../test/e2e/fixtures';
 
 interface StepDef { name: string; ms: number; deps: string[] }
 

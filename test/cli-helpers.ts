@@ -23,7 +23,14 @@ export interface BinResult {
 }
 
 /** Runs `cdk8s-steps ARGS` (asynchronously, so jest can run other work meanwhile). */
-export function runBin(args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string; timeoutMs?: number } = {}): Promise<BinResult> {
+export interface BinOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly input?: string;
+  readonly cwd?: string;
+  readonly timeoutMs?: number;
+}
+
+export function runBin(args: string[], options: BinOptions = {}): Promise<BinResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', BIN, ...args], {
       cwd: options.cwd ?? ROOT,

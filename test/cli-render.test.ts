@@ -43,7 +43,8 @@ function runViews(graph: ReturnType<typeof pipeline>['workload']['graph']) {
   const T = Date.parse('2026-11-27T10:00:00.000Z');
   return stepViews(graph, (s) => {
     const [reason, exitCode, t0, t1] = OUTCOMES[s];
-    const report = parseReport(JSON.stringify({ step: s, reason, exitCode, startedAt: new Date(T + t0).toISOString(), finishedAt: new Date(T + t1).toISOString(), attempts: 1 }));
+    const at = (t: number) => new Date(T + t).toISOString();
+    const report = parseReport(JSON.stringify({ step: s, reason, exitCode, startedAt: at(t0), finishedAt: at(t1), attempts: 1 }));
     return { started: true, exitCode, report };
   });
 }

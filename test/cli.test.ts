@@ -130,9 +130,24 @@ describe('logs in the order written (k8s-file log)', () => {
 /** A container result as the local runner returns it (for kubePod, without podman). */
 function ctr(name: string, over: Partial<ContainerResult>): ContainerResult {
   return {
-    name, init: false, state: 'exited', exitCode: 0, oomKilled: false, startedAtMs: undefined, finishedAtMs: undefined,
-    id: `id-${name}`, image: 'localhost/step:dev', imageId: 'sha', stdout: '', stderr: '', logs: '', logLines: [],
-    terminationMessage: undefined, report: undefined, stateFiles: {}, ...over,
+    name,
+    init: false,
+    state: 'exited',
+    exitCode: 0,
+    oomKilled: false,
+    startedAtMs: undefined,
+    finishedAtMs: undefined,
+    id: `id-${name}`,
+    image: 'localhost/step:dev',
+    imageId: 'sha',
+    stdout: '',
+    stderr: '',
+    logs: '',
+    logLines: [],
+    terminationMessage: undefined,
+    report: undefined,
+    stateFiles: {},
+    ...over,
   };
 }
 
