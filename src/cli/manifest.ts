@@ -22,9 +22,9 @@ export interface StepWorkload {
 }
 
 /** Reads a file, or standard input for `-`. */
-export function readInput(file: string): string {
+export function readInput(file: string, what = 'a synthesised manifest (cdk8s synth writes dist/*.k8s.yaml)'): string {
   if (file === '-') return fs.readFileSync(0, 'utf8');
-  if (!fs.existsSync(file)) throw new CliError(`${file} does not exist; give the path of a synthesised manifest (cdk8s synth writes dist/*.k8s.yaml)`);
+  if (!fs.existsSync(file)) throw new CliError(`${file} does not exist; give the path of ${what}`);
   if (fs.statSync(file).isDirectory()) throw new CliError(`${file} is a directory; give one manifest file, e.g. ${file.replace(/\/$/, '')}/<chart>.k8s.yaml`);
   return fs.readFileSync(file, 'utf8');
 }

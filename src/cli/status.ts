@@ -102,7 +102,7 @@ export interface StatusOptions {
 
 /** The status of every step pod in `file`; returns the exit code. */
 export function statusCommand(file: string, options: StatusOptions, out: (s: string) => void): number {
-  const docs = parseDocuments(readInput(file), file === '-' ? 'standard input' : file);
+  const docs = parseDocuments(readInput(file, 'a Pod as kubectl get pod NAME -o json prints it, or - for standard input'), file === '-' ? 'standard input' : file);
   const pods = podsOf(docs, file);
   const ours = pods.map(podSteps).filter((p): p is PodSteps => p !== undefined);
   if (ours.length === 0) {
