@@ -474,7 +474,7 @@ e2e('e2e in podman', () => {
     expect(skipped.size).toBeLessThan(N - 50);
 
     const t0 = Date.now();
-    const r = await runPod(synth(chart), { timeoutMs: 900_000 });
+    const r = await runPod(synth(chart), { timeoutMs: 1_800_000 });
     const wallMs = Date.now() - t0;
     check(r, () => {
       expect(r.phase).toBe('Failed');
@@ -486,7 +486,7 @@ e2e('e2e in podman', () => {
       }
     });
     console.log(`e2e 300-step DAG: ${skipped.size} skipped, ${N - 1 - skipped.size} succeeded; kube play to last exit ${(r.elapsedMs / 1000).toFixed(1)} s, with collection and clean-up ${(wallMs / 1000).toFixed(1)} s`);
-  }, 1_200_000);
+  }, 2_400_000);
 
   test('9. the examples that use only local images run green', async () => {
     // Synthesised the way users run it (an App writing one YAML file per chart), into scratch space.
