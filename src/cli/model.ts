@@ -35,12 +35,14 @@ export interface ContainerFacts {
 
 /** The views of every step, in topological order. A step without a container is pending. */
 export function stepViews(graph: StepGraphData, facts: (step: string) => ContainerFacts | undefined): StepView[] {
-  const ended = (s: string) => facts(s)?.exitCode !== undefined;
+  // A step has ended once its container exited, or (seen locally, a moment earlier) once its
+  // completion record holds its report.
+  const ended = (s: string) => facts(s)?.exitCode !== undefined || facts(s)?.report !== undefined;
   return topologicalOrder(graph).map((name) => {
     const f = facts(name);
     const dependsOn = graph.dependsOn.get(name) ?? [];
     let state: StepState = 'pending';
-    if (f?.exitCode !== undefined) state = 'ended';
+    if (ended(name)) state = 'ended';
     else if (f?.started) state = dependsOn.every(ended) ? 'running' : 'waiting';
     const r = f?.report;
     const fromReport = r?.startedAt && r?.finishedAt;
@@ -74,8 +76,8 @@ export type Outcome = 'failed' | 'pending' | 'succeeded';
  * one has not ended; otherwise succeeded.
  */
 export function outcome(views: readonly StepView[]): Outcome {
-  if (views.some((v) => v.state === 'ended' && v.containerExit !== 0)) return 'failed';
-  if (views.some((v) => v.state !== 'ended')) return 'pending';
+  if (views.some((v) => v.containerExit !== undefined && v.containerExit !== 0)) return 'failed';
+  if (views.some((v) => v.containerExit === undefined)) return 'pending';
   return 'succeeded';
 }
 

@@ -119,7 +119,7 @@ export async function runCommand(file: string, options: RunOptions, io: RunIo): 
           const views = viewsOf(w, snap);
           progress.update(views);
           printNewLogs(snap);
-          if (views.every((v) => v.state === 'ended') || Date.now() > deadline) return;
+          if (views.every((v) => v.containerExit !== undefined) || Date.now() > deadline) return;
           await sleep(POLL_MS);
         }
       },

@@ -221,8 +221,9 @@ async function runPlan(plan: PlayPlan, runId: string, options: RunPodOptions): P
 
 /** Removes the pod (and with it its containers) and its emptyDir volumes; never throws. */
 export async function removePod(podName: string, volumes: readonly string[]): Promise<void> {
-  await podman(['pod', 'rm', '-f', '-t', '0', podName], { allowFailure: true, timeoutMs: 60_000 });
-  if (volumes.length > 0) await podman(['volume', 'rm', '-f', ...volumes], { allowFailure: true, timeoutMs: 60_000 });
+  // A pod of hundreds of containers takes minutes to remove on a loaded machine.
+  await podman(['pod', 'rm', '-f', '-t', '0', podName], { allowFailure: true, timeoutMs: 900_000 });
+  if (volumes.length > 0) await podman(['volume', 'rm', '-f', ...volumes], { allowFailure: true, timeoutMs: 900_000 });
 }
 
 function cleanup(plan: PlayPlan): Promise<void> {
