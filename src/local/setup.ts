@@ -21,7 +21,11 @@ export const STEP_IMAGE = 'localhost/cdk8s-steps-e2e-step:dev';
  * The entrypoint image the scenarios run. CDK8S_STEPS_E2E_ENTRYPOINT_IMAGE runs them against another
  * local image instead (not built here; e.g. a deliberately broken one, to see the suite fail).
  */
-export const ENTRYPOINT_IMAGE = process.env.CDK8S_STEPS_E2E_ENTRYPOINT_IMAGE || 'localhost/cdk8s-steps-entrypoint:dev';
+export const ENTRYPOINT_IMAGE = process.env.CDK8S_STEPS_E2E_ENTRYPOINT_IMAGE
+  // Builds this worktree's entrypoint under another tag: parallel checkouts then do not rebuild
+  // each other's :dev image under a running suite.
+  || process.env.CDK8S_STEPS_E2E_BUILD_ENTRYPOINT_AS
+  || 'localhost/cdk8s-steps-entrypoint:dev';
 
 const STEP_IMAGE_DIR = path.join(REPO_ROOT, 'podman', 'step-image');
 const ENTRYPOINT_DIR = path.join(REPO_ROOT, 'entrypoint-image');
@@ -212,7 +216,7 @@ async function buildEntrypointImage(): Promise<boolean> {
   if (!fs.existsSync(script)) {
     throw new Error(`${path.relative(REPO_ROOT, script)} does not exist: the entrypoint image cannot be built`);
   }
-  const record = path.join(WORK_DIR, 'entrypoint-image.json');
+  const record = path.join(WORK_DIR, `entrypoint-image-${ENTRYPOINT_IMAGE.replace(/[^a-z0-9]+/gi, '_')}.json`);
   const snapshot = path.join(WORK_DIR, 'entrypoint-src');
   fs.rmSync(snapshot, { recursive: true, force: true });
   const copies: string[] = [];
