@@ -1,5 +1,6 @@
 /**
- * Builds the two local images the e2e suite runs (no registry is reachable on CI):
+ * Builds the two local images the e2e suite and `cdk8s-steps run --build-images` run (no registry
+ * is reachable on CI); needs a clone of the repository (entrypoint-image/, podman/step-image/):
  *
  *  - the step image `localhost/cdk8s-steps-e2e-step:dev`: busybox-static with its applet symlinks
  *    plus `stamp`, a tiny static Go helper giving a nanosecond clock (podman/step-image/stamp.go),
@@ -20,7 +21,11 @@ export const STEP_IMAGE = 'localhost/cdk8s-steps-e2e-step:dev';
  * The entrypoint image the scenarios run. CDK8S_STEPS_E2E_ENTRYPOINT_IMAGE runs them against another
  * local image instead (not built here; e.g. a deliberately broken one, to see the suite fail).
  */
-export const ENTRYPOINT_IMAGE = process.env.CDK8S_STEPS_E2E_ENTRYPOINT_IMAGE || 'localhost/cdk8s-steps-entrypoint:dev';
+export const ENTRYPOINT_IMAGE = process.env.CDK8S_STEPS_E2E_ENTRYPOINT_IMAGE
+  // Builds this worktree's entrypoint under another tag: parallel checkouts then do not rebuild
+  // each other's :dev image under a running suite.
+  || process.env.CDK8S_STEPS_E2E_BUILD_ENTRYPOINT_AS
+  || 'localhost/cdk8s-steps-entrypoint:dev';
 
 const STEP_IMAGE_DIR = path.join(REPO_ROOT, 'podman', 'step-image');
 const ENTRYPOINT_DIR = path.join(REPO_ROOT, 'entrypoint-image');
@@ -37,6 +42,7 @@ export interface BuiltImages {
 
 /** Ensures both images exist and are up to date. */
 export async function ensureImages(): Promise<BuiltImages> {
+  requireSources();
   return withLock('images', async () => {
     const built: string[] = [];
     if (await buildStepImage()) built.push(STEP_IMAGE);
@@ -53,6 +59,15 @@ export async function ensureImages(): Promise<BuiltImages> {
 export async function ensureStepImage(): Promise<string> {
   await withLock('images', () => buildStepImage());
   return STEP_IMAGE;
+}
+
+/** The image sources ship in the repository, not in the npm package. */
+function requireSources(): void {
+  for (const dir of [STEP_IMAGE_DIR, ENTRYPOINT_DIR]) {
+    if (!fs.existsSync(dir)) {
+      throw new Error(`${dir} does not exist: the local images are built from a clone of the cdk8s-steps repository (git clone, npm ci, then run this from there)`);
+    }
+  }
 }
 
 /** Go needs a build cache; without HOME (some CI runners) it has no default one. */
@@ -201,7 +216,7 @@ async function buildEntrypointImage(): Promise<boolean> {
   if (!fs.existsSync(script)) {
     throw new Error(`${path.relative(REPO_ROOT, script)} does not exist: the entrypoint image cannot be built`);
   }
-  const record = path.join(WORK_DIR, 'entrypoint-image.json');
+  const record = path.join(WORK_DIR, `entrypoint-image-${ENTRYPOINT_IMAGE.replace(/[^a-z0-9]+/gi, '_')}.json`);
   const snapshot = path.join(WORK_DIR, 'entrypoint-src');
   fs.rmSync(snapshot, { recursive: true, force: true });
   const copies: string[] = [];
