@@ -18,8 +18,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   cdk8sVersion: '2.70.0',
   constructsVersion: '10.3.0',
   peerDeps: ['cdk8s-plus-33@^2.5.57'],
-  // yaml and dagre are for the cdk8s-steps CLI (src/cli), not part of the jsii API.
-  bundledDeps: ['@dagrejs/graphlib@^3', '@dagrejs/dagre@^2.0.4', 'yaml@^2'],
+  // yaml and dagre are for the cdk8s-steps CLI (src/cli), not part of the jsii API. src/graph is iterative and needs no graph library.
+  bundledDeps: ['@dagrejs/dagre@^2.0.4', 'yaml@^2'], // dagre brings the graphlib 3 it lays out with
   devDeps: [
     'typescript@~5.9.0',
     '@types/node@^20',
@@ -27,7 +27,6 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'fast-check@^4',
     'kubernetes-models@^4',
     'cdk8s-cli@^2',
-    'yaml@^2',
     // test/docs-links.test.ts: parse Markdown and compute GitHub's heading anchors.
     'commonmark@^0.31',
     '@types/commonmark@^0.27',

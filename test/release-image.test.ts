@@ -14,7 +14,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { isCI, podmanStatus, REPO_ROOT, run } from './e2e/podman';
+import { isCI, podmanStatus, REPO_ROOT, run } from '../src/local';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const layout = require('../entrypoint-image/oci-layout.js');
