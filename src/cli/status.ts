@@ -122,7 +122,7 @@ export function statusCommand(file: string, options: StatusOptions, out: (s: str
       if (i > 0) out('\n');
       out(`pod ${p.namespace ? `${p.namespace}/` : ''}${p.name}: ${p.phase ?? 'unknown phase'}, ${describeOutcome(p.outcome)}\n`);
       out(stepTable(p.views, now) + '\n');
-      if (coarse) out('(durations to the second: from the container statuses, the reports carry no timestamps)\n');
+      if (coarse) out('\n(durations to the second: from the container statuses, the reports carry no timestamps)\n');
     });
   }
   if (options.timeline) {
