@@ -4,7 +4,7 @@
  */
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
-import { IStepHost, OnError, PodGcStrategy, StepPod, StepWorkflow, StepWorkflowProps, WorkflowKind, WorkflowWorkspace } from '../src';
+import { IStepHost, OnError, PodGcStrategy, RunIf, StepPod, StepWorkflow, StepWorkflowProps, WorkflowKind, WorkflowWorkspace } from '../src';
 import { expectValidArgo } from './argo-schema';
 
 const synthesised: any[] = [];
@@ -35,6 +35,24 @@ function defineSteps(host: IStepHost) {
 }
 
 describe('StepWorkflow', () => {
+  test('run conditions, results and finally steps reach the Workflow through the public API', () => {
+    const w = synthWorkflow(wf => {
+      const build = wf.addStep('build', { image, command: ['true'], results: ['version', 'channel'] });
+      const unit = wf.addStep('unit', { image, command: ['true'], dependsOn: [build] });
+      wf.addStep('publish', { image, command: ['true'], dependsOn: [unit], resultEnv: { VERSION: build.result('version') } });
+      wf.addStep('deploy', { image, command: ['true'], dependsOn: [unit], runIf: RunIf.resultIn(build.result('channel'), ['stable']) });
+      wf.addStep('upload', { image, command: ['true'], dependsOn: [unit], runIf: RunIf.always() });
+      wf.addFinally('teardown', { image, command: ['true'] });
+    });
+    const task = (name: string) => tasks(w).find((t: any) => t.name === name);
+    expect(task('upload').depends).toMatch(/unit\.Succeeded \|\| unit\.Failed/);
+    expect(task('deploy').when).toMatch(/tasks\["build"\]\.outputs\.parameters\["channel"\] in \["stable"\]/);
+    expect(tmpl(w, 'build').outputs.parameters.map((p: any) => p.name)).toEqual(['version', 'channel']);
+    expect(tmpl(w, 'publish').container.env).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'VERSION' })]));
+    expect(w.spec.onExit).toBe('Cdk8sSteps-finally');
+    expect(tasks(w).map((t: any) => t.name)).not.toContain('teardown');
+  });
+
   test('the same defineSteps builds a StepPod and a StepWorkflow with the same graph', () => {
     const chart = newChart();
     const pod = new StepPod(chart, 'pod');
