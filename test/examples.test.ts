@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
-import { restrictedViolations } from './pss';
 import { expectValidArgo } from './argo-schema';
+import { restrictedViolations } from './pss';
 import { validateManifest } from './synth';
 import { CiPipeline } from '../examples/ci-pipeline';
 import { JobWithDb } from '../examples/job-with-db';
