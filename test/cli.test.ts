@@ -267,6 +267,12 @@ describe('the bin: bad input is one line on stderr, exit 2', () => {
     expect(r.stderr.trim()).toMatch(/podman is not installed .*apt-get install -y podman runc/);
   });
 
+  test('status --watch without @kubernetes/client-node says how to install it', async () => {
+    const r = await runBin(['status', '--watch', 'my-pod']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^cdk8s-steps: --watch needs @kubernetes\/client-node 1.x, which is not installed .*; npm install @kubernetes\/client-node$/);
+  });
+
   test('usage errors', async () => {
     expect((await runBin(['graph', manifestFile(), '--format', 'png'])).stderr).toMatch(/--format must be one of mermaid, dot, svg/);
     expect((await runBin(['run', manifestFile(), '--timeout', 'soon'])).code).toBe(2);

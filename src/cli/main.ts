@@ -10,6 +10,7 @@ import { renderGraph } from './render/graph';
 import { runCommand } from './run';
 import { statusCommand } from './status';
 import { toDot, toMermaid } from './text-graph';
+import { watchCommand } from './watch';
 
 export const USAGE = `usage: cdk8s-steps <command> ...
 
@@ -28,6 +29,9 @@ export const USAGE = `usage: cdk8s-steps <command> ...
       Reads a Pod (or a List of pods) as \`kubectl get pod NAME -o json\` prints it and shows every
       step's state and report. Exit 1 when a step failed, 3 while steps are pending or running,
       0 when the run succeeded.
+  status --watch POD [--namespace NS]
+      Follows the pod through the current kubeconfig until the run ends (needs
+      @kubernetes/client-node 1.x installed; untested without a cluster).
 
   graph <manifest.yaml> [--pod NAME] [--format mermaid|dot|svg]
       Prints the DAG of a synthesised StepPod/StepJob (svg: laid out left to right).
@@ -79,7 +83,12 @@ export async function main(argv: string[]): Promise<number> {
       const { values, positionals } = parse(rest, {
         output: { type: 'string', short: 'o' },
         timeline: { type: 'string' },
+        watch: { type: 'boolean', short: 'w' },
+        namespace: { type: 'string', short: 'n' },
       });
+      if (values.watch) {
+        return watchCommand(onePositional(positionals, 'pod name'), values.namespace as string | undefined, out.write, !!process.stdout.isTTY);
+      }
       const output = oneOf('--output', values.output as string | undefined, ['table', 'json', 'mermaid'] as const, 'table');
       return statusCommand(onePositional(positionals, 'pod JSON file (or -)'), { output, timeline: values.timeline as string | undefined }, out.write);
     }
