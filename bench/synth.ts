@@ -3,10 +3,11 @@
  *
  *   npx ts-node -P bench/tsconfig.json bench/synth.ts OUT.json [--quick]
  *
- * 5. For random DAGs (fixed seed, average in-degree 3) of 10, 100, 1 000 and 5 000 steps: the
- *    time to construct a StepPod and synthesise it to YAML (app.synthYaml()), next to a plain
- *    cdk8s-plus Pod with the same containers (same images and commands, no wrapper, no order).
- *    Median over repetitions, after warm-up, with a GC between repetitions.
+ * 5. For random DAGs (fixed seed, average in-degree 3) of 10, 100, 1 000, 2 000 and 5 000 steps
+ *    (--quick: up to 2 000): the time to construct a StepPod and synthesise it to YAML
+ *    (app.synthYaml()), next to a plain cdk8s-plus Pod with the same containers (same images
+ *    and commands, no wrapper, no order), and the size of the StepPod's YAML and JSON.
+ *    Median over repetitions, after warm-up, with a GC between repetitions. Public API only.
  * 6. For generated chains, diamonds, wide fan-out/fan-in graphs, a random DAG and the shapes of
  *    the examples: what the scheduler reserves (the pod's effective cpu and memory request,
  *    computed from the synthesised YAML with Kubernetes' rules) under PEAK vs SUM.
@@ -87,8 +88,8 @@ function toJsonOnly(app: App): string {
 }
 
 function synthFigure(quick: boolean) {
-  const sizes = [10, 100, 1000, 5000];
-  const reps: Record<number, number> = quick ? { 10: 5, 100: 3, 1000: 1, 5000: 1 } : { 10: 30, 100: 15, 1000: 7, 5000: 3 };
+  const sizes = quick ? [10, 100, 1000, 2000] : [10, 100, 1000, 2000, 5000];
+  const reps: Record<number, number> = quick ? { 10: 5, 100: 3, 1000: 1, 2000: 1 } : { 10: 30, 100: 15, 1000: 7, 2000: 5, 5000: 3 };
   const budget = quick ? 5_000 : 25_000;
   // warm-up (JIT) on a mid-size graph, both kinds
   const warm = randomDag(200, 3, 7);
@@ -106,7 +107,8 @@ function synthFigure(quick: boolean) {
       () => toJsonOnly(buildStepPod(dag).app),
     ], reps[n], budget);
     // the peak computation alone (diagnostic), on an already built graph
-    const { pod } = buildStepPod(dag);
+    const { app, pod } = buildStepPod(dag);
+    const jsonBytes = JSON.stringify(app.charts.map((c) => c.toJson())).length;
     const graph = pod.graph;
     const pk = time(() => JSON.stringify(graph.peakRequests()), Math.max(1, Math.floor(reps[n] / 2)), budget / 2);
     const row = {
@@ -118,8 +120,9 @@ function synthFigure(quick: boolean) {
       ratio_of_minimums: steps.min_ms / plain.min_ms,
       withoutYaml: { stepPod: stepsJson, plainPod: plainJson, ratio: stepsJson.median_ms / plainJson.median_ms },
       peakRequests_ms: pk.median_ms,
+      stepPod_json_bytes: jsonBytes,
     };
-    console.error(`synth n=${n} e=${dag.edges}: StepPod ${steps.median_ms.toFixed(1)} ms, plain ${plain.median_ms.toFixed(1)} ms, ratio ${row.ratio.toFixed(2)}, peak ${pk.median_ms.toFixed(1)} ms`);
+    console.error(`synth n=${n} e=${dag.edges}: StepPod ${steps.median_ms.toFixed(1)} ms, plain ${plain.median_ms.toFixed(1)} ms, ratio ${row.ratio.toFixed(2)}, YAML ${steps.yaml_bytes} B, JSON ${jsonBytes} B, peak ${pk.median_ms.toFixed(1)} ms`);
     rows.push(row);
   }
   const growth = [];

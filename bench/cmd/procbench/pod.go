@@ -243,8 +243,13 @@ func podRun(n int, mode string, uid int) (r podRow) {
 	attr := &os.ProcAttr{Files: []*os.File{devnull, devnull, devnull}, Sys: asUID(uid)}
 	pp := &podPids{alive: map[int]bool{}, all: make(chan struct{})}
 	t0 := mono()
+	deadline := time.Now().Add(120 * time.Second) // for the whole start-up, forks included
 	pp.mu.Lock()
 	for i, name := range names {
+		if time.Now().After(deadline) {
+			r.Errors = append(r.Errors, fmt.Sprintf("only %d of %d waiters forked within 120 s", i, n))
+			break
+		}
 		dep := "dep"
 		if i > 0 {
 			dep = names[i-1]
@@ -273,7 +278,6 @@ func podRun(n int, mode string, uid int) (r podRow) {
 	}
 	// waiting: until every waiter wrote done.started, then 1 s more (past the start-up burst)
 	var maxOne int
-	deadline := time.Now().Add(120 * time.Second)
 	for k := 0; k < started; {
 		pp.sample(&r.PeakThreads, &maxOne)
 		r.Samples++
