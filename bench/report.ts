@@ -106,11 +106,12 @@ function handoffRows(p: any, rows: Row[], missing: string[]) {
 }
 
 function idleRows(p: any, rows: Row[], missing: string[]) {
-  const fig = '2 idle cost';
+  const fig = '2 one waiting step';
   if (!p?.idle) {
     missing.push(fig);
     return;
   }
+  const floor = p.idle.find((r: any) => r.role === 'floor' && !r.error);
   for (const r of p.idle) {
     const ours = r.role === 'ours';
     if (r.error) {
@@ -122,9 +123,35 @@ function idleRows(p: any, rows: Row[], missing: string[]) {
       figure: fig,
       subject: r.waiter,
       role: r.role,
-      measured: `${r.window_s.toFixed(1)} s: CPU ${r.cpu_ms.toFixed(3)} ms, ${r.voluntary_ctxt_switches} voluntary ctx switches (${r.wakeups_per_s.toFixed(1)}/s), RSS ${(r.rss_kib / 1024).toFixed(2)} MiB, ${r.threads} threads`,
-      goal: ours ? '~0 CPU, no periodic wake-ups, RSS <= 4 MiB' : '',
-      met: ours ? r.cpu_ms < 1 && r.voluntary_ctxt_switches <= 1 && r.rss_kib <= 4096 : null,
+      measured: `${r.threads} threads, RSS ${(r.rss_kib / 1024).toFixed(2)} MiB (peak ${(r.hwm_kib / 1024).toFixed(2)}); over ${r.window_s.toFixed(1)} s: CPU ${r.cpu_ms.toFixed(3)} ms, `
+        + `${r.voluntary_ctxt_switches} voluntary ctx switches (${r.wakeups_per_s.toFixed(1)}/s)${r.waited ? `; waited: ${r.waited}` : ''}`,
+      goal: ours ? `threads <= the Go floor's${floor ? ` (${floor.threads})` : ''}, RSS <= 2.5 MiB, ~0 CPU, no periodic wake-ups` : '',
+      met: ours ? r.cpu_ms < 1 && r.voluntary_ctxt_switches <= 1 && r.rss_kib <= 2560 && (!floor || r.threads <= floor.threads) : null,
+      values: r,
+    });
+  }
+}
+
+function podRows(p: any, rows: Row[], missing: string[]) {
+  const fig = '8 a pod of N waiting steps';
+  if (!p?.pod?.rows?.length) {
+    missing.push(fig);
+    return;
+  }
+  for (const r of p.pod.rows) {
+    const ok = (r.outcomes?.Succeeded ?? 0) === r.steps;
+    const perWaiter = Object.entries(r.threads_per_waiter ?? {}).map(([t, k]) => `${k}x${t}`).join(' ');
+    if (r.errors?.length) missing.push(`${fig} (${r.steps}, ${r.mode})`);
+    rows.push({
+      figure: fig,
+      subject: `${r.steps} steps (chain), waiting by ${r.mode}: uid ${r.uid}, ${r.inotify_instances_taken_first} of its ${r.inotify_max_user_instances} inotify instances taken first`,
+      role: 'ours',
+      measured: `peak threads ${r.peak_threads} waiting (per waiter: ${perWaiter || 'n/a'}; max ${r.max_threads_one_waiter}), ${r.peak_threads_run} while the chain runs; `
+        + `RSS sum ${(r.waiting_rss_kib_sum / 1024).toFixed(0)} MiB, Pss sum ${(r.waiting_pss_kib_sum / 1024).toFixed(0)} MiB; start-up ${r.startup_s.toFixed(1)} s; `
+        + `chain ${r.run_s.toFixed(2)} s (${r.run_per_edge_ms.toFixed(1)} ms/edge); outcomes ${JSON.stringify(r.outcomes)}; waited ${JSON.stringify(r.waited)}`
+        + (r.errors?.length ? `; ERRORS: ${r.errors.join('; ').slice(0, 200)}` : ''),
+      goal: 'every step Succeeded',
+      met: ok && !r.errors?.length,
       values: r,
     });
   }
@@ -229,6 +256,7 @@ function synthRows(p: any, rows: Row[], missing: string[]) {
       measured: `${ms(r.stepPod.median_ms)} vs ${ms(r.plainPod.median_ms)} = ${r.ratio.toFixed(2)}x (medians of ${r.stepPod.reps}, alternating; `
         + `minimums ${ms(r.stepPod.min_ms)} vs ${ms(r.plainPod.min_ms)} = ${(r.ratio_of_minimums ?? r.stepPod.min_ms / r.plainPod.min_ms).toFixed(2)}x); peakRequests() ${ms(r.peakRequests_ms)}; `
         + `YAML ${(r.stepPod.yaml_bytes / 1024).toFixed(0)} KiB vs ${(r.plainPod.yaml_bytes / 1024).toFixed(0)} KiB (${(r.stepPod.yaml_bytes / r.plainPod.yaml_bytes).toFixed(1)}x)`
+        + (r.stepPod_json_bytes ? `, StepPod JSON ${(r.stepPod_json_bytes / MiB).toFixed(2)} MiB` : '')
         + (r.withoutYaml ? `; without the YAML step (construct + toJson): ${ms(r.withoutYaml.stepPod.median_ms)} vs ${ms(r.withoutYaml.plainPod.median_ms)} = ${r.withoutYaml.ratio.toFixed(2)}x` : ''),
       goal: goals.join(', '),
       met,
@@ -350,6 +378,7 @@ function main() {
   handoffRows(proc, rows, missing);
   idleRows(proc, rows, missing);
   deadRows(proc, rows, missing);
+  podRows(proc, rows, missing);
   sizeRows(info, mk, rows, missing);
   synthRows(syn, rows, missing);
   resourceRows(syn, rows, missing);
@@ -359,6 +388,7 @@ function main() {
     about: 'cdk8s-steps benchmarks (issue 5). Regenerate with `npx projen bench` (bash bench/run.sh); see bench/README.md.',
     machine: m,
     baselines: {
+      gofloor: 'bench/cmd/gofloor: the smallest Go program that waits like our wrapper (inotify, one blocking read) and handles the same signals (signal.Notify)',
       pollwait: 'bench/cmd/pollwait: a small reimplementation (written here, not Tekton/Argo code) of the poll-stat-sleep waiter, at 1 s (Tekton) and 100 ms',
       tektonEntrypointBytes: `${TEKTON_ENTRYPOINT_BYTES}: reference constant from issue 5 (Tekton entrypoint v0.56, static, stripped); not rebuilt here (no network)`,
       initContainers: 'a plain cdk8s-plus Pod whose steps are initContainers (run by podman one after another)',

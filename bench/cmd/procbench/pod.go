@@ -278,6 +278,7 @@ func podRun(n int, mode string, uid int) (r podRow) {
 	}
 	// waiting: until every waiter wrote done.started, then 1 s more (past the start-up burst)
 	var maxOne int
+	every := 20*time.Millisecond + time.Duration(n)*50*time.Microsecond // reading /proc costs ~20-50 us a waiter
 	for k := 0; k < started; {
 		pp.sample(&r.PeakThreads, &maxOne)
 		r.Samples++
@@ -289,13 +290,12 @@ func podRun(n int, mode string, uid int) (r podRow) {
 			killAll()
 			return fail("only %d of %d waiters started within 120 s", k, started)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(every)
 	}
 	r.StartupS = float64(mono()-t0) / 1e9
-	for t := 0; t < 10; t++ {
+	for t := time.Now(); time.Since(t) < time.Second; time.Sleep(every) {
 		pp.sample(&r.PeakThreads, &maxOne)
 		r.Samples++
-		time.Sleep(100 * time.Millisecond)
 	}
 	pp.mu.Lock()
 	for p := range pp.alive {
@@ -313,7 +313,7 @@ func podRun(n int, mode string, uid int) (r podRow) {
 		select {
 		case <-pp.all:
 			running = false
-		case <-time.After(200 * time.Millisecond):
+		case <-time.After(every):
 			pp.sample(&r.PeakThreadsRun, &maxOne)
 			r.Samples++
 			if time.Now().After(deadline) {
