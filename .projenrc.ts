@@ -15,7 +15,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   cdk8sVersion: '2.70.0',
   constructsVersion: '10.3.0',
   peerDeps: ['cdk8s-plus-33@^2.5.57'],
-  bundledDeps: ['@dagrejs/graphlib@^3'],
+  // yaml and dagre are for the cdk8s-steps CLI (src/cli), not part of the jsii API.
+  bundledDeps: ['@dagrejs/graphlib@^3', '@dagrejs/dagre@^2.0.4', 'yaml@^2'],
   devDeps: [
     'typescript@~5.9.0',
     '@types/node@^20',
@@ -23,7 +24,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'fast-check@^4',
     'kubernetes-models@^4',
     'cdk8s-cli@^2',
-    'yaml@^2',
+    'pngjs@^7',
+    '@types/pngjs',
   ],
 
   // Publishing targets: only the npm package is built here (CI=1); the others are configured for release.
@@ -47,6 +49,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   gitignore: ['/dist/', '/bench/out/', '/entrypoint-image/out/', '/examples/dist/', '.e2e-work/'],
   npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/entrypoint-image/', '/scripts/', '/.ci/', '/podman/'] },
 });
+
+// The command line: npx cdk8s-steps run|status|graph (src/cli/main.ts).
+project.addBins({ 'cdk8s-steps': 'lib/cli/main.js' });
 
 // Lint the examples and scripts like the sources.
 project.eslint?.addLintPattern('examples');

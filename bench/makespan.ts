@@ -1,6 +1,6 @@
 /**
  * Figure 7 (makespan in podman) and the image part of figure 4 (image size), with the real-pod
- * harness of the e2e suite (test/e2e/harness.ts: `podman kube play`, per-pod lock, clean-up).
+ * local runner (src/local/runner.ts: `podman kube play`, per-pod lock, clean-up).
  *
  *   npx ts-node -P bench/tsconfig.json bench/makespan.ts OUT.json [--reps=N]
  *
@@ -18,9 +18,7 @@ import * as path from 'path';
 import * as kplus from 'cdk8s-plus-33';
 import { Step } from '../src';
 import { E2E_UID, e2ePod, newChart, shStep, stamped, synth } from '../test/e2e/fixtures';
-import { PodResult, runPod } from '../test/e2e/harness';
-import { podman, podmanStatus } from '../test/e2e/podman';
-import { ensureImages, ENTRYPOINT_IMAGE, STEP_IMAGE } from '../test/e2e/setup';
+import { ensureImages, ENTRYPOINT_IMAGE, PodResult, podman, podmanStatus, runPod, STEP_IMAGE } from '../src/local';
 
 interface StepDef { name: string; ms: number; deps: string[] }
 

@@ -4,7 +4,7 @@
  */
 import * as YAML from 'yaml';
 import { e2ePod, newChart, shStep, synth } from './fixtures';
-import { parseStamps, preparePlay } from './harness';
+import { parseStamps, preparePlay } from '../../src/local';
 
 const LONG = 'x'.repeat(64);
 

@@ -15,11 +15,9 @@ import * as path from 'path';
 import { App, Duration } from 'cdk8s';
 import * as YAML from 'yaml';
 import { e2eJob, e2ePod, newChart, shStep, synth } from './fixtures';
-import { describeContainers, PodResult, runPod, sweepLeftovers } from './harness';
-import { isCI, podmanStatus, WORK_DIR } from './podman';
-import { ensureImages } from './setup';
 import { buildApp } from '../../examples/main';
 import { OnError } from '../../src';
+import { describeContainers, ensureImages, isCI, PodResult, podmanStatus, runPod, sweepLeftovers, WORK_DIR } from '../../src/local';
 
 const podmanState = podmanStatus();
 

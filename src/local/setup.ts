@@ -1,5 +1,6 @@
 /**
- * Builds the two local images the e2e suite runs (no registry is reachable on CI):
+ * Builds the two local images the e2e suite and `cdk8s-steps run --build-images` run (no registry
+ * is reachable on CI); needs a clone of the repository (entrypoint-image/, podman/step-image/):
  *
  *  - the step image `localhost/cdk8s-steps-e2e-step:dev`: busybox-static with its applet symlinks
  *    plus `stamp`, a tiny static Go helper giving a nanosecond clock (podman/step-image/stamp.go),
@@ -37,6 +38,7 @@ export interface BuiltImages {
 
 /** Ensures both images exist and are up to date. */
 export async function ensureImages(): Promise<BuiltImages> {
+  requireSources();
   return withLock('images', async () => {
     const built: string[] = [];
     if (await buildStepImage()) built.push(STEP_IMAGE);
@@ -53,6 +55,15 @@ export async function ensureImages(): Promise<BuiltImages> {
 export async function ensureStepImage(): Promise<string> {
   await withLock('images', () => buildStepImage());
   return STEP_IMAGE;
+}
+
+/** The image sources ship in the repository, not in the npm package. */
+function requireSources(): void {
+  for (const dir of [STEP_IMAGE_DIR, ENTRYPOINT_DIR]) {
+    if (!fs.existsSync(dir)) {
+      throw new Error(`${dir} does not exist: the local images are built from a clone of the cdk8s-steps repository (git clone, npm ci, then run this from there)`);
+    }
+  }
 }
 
 /** Go needs a build cache; without HOME (some CI runners) it has no default one. */

@@ -1,0 +1,119 @@
+/**
+ * The copy of a manifest that podman 4.3 can play (see runner.ts for why each change is made).
+ * Pure: no podman involved.
+ */
+import * as YAML from 'yaml';
+import { K8sObject, Manifest } from './types';
+
+export interface PlayPlan {
+  readonly yaml: string;
+  readonly podName: string;
+  /** original emptyDir volume name → name given to podman */
+  readonly volumes: Map<string, string>;
+  readonly initContainers: K8sObject[];
+  readonly containers: K8sObject[];
+  readonly droppedAnnotations: string[];
+}
+
+const MAX_PODMAN_ANNOTATION = 63;
+
+/**
+ * Builds the copy of the manifest that podman 4.3 can play (see the file comment). Pure: no podman
+ * involved, unit-tested in harness.test.ts.
+ */
+export function preparePlay(manifest: Manifest, runId: string): PlayPlan {
+  const docs = toObjects(manifest);
+  const workloads = docs.filter((d) => d.kind === 'Pod' || d.kind === 'Job');
+  if (workloads.length !== 1) {
+    throw new Error(`expected exactly one Pod or Job in the manifest, found ${workloads.length} (kinds: ${docs.map((d) => d.kind).join(', ') || 'none'})`);
+  }
+  const others = docs.filter((d) => d !== workloads[0]);
+  const unsupported = others.filter((d) => d.kind !== 'ConfigMap' && d.kind !== 'Secret');
+  if (unsupported.length > 0) {
+    throw new Error(`podman kube play would not run ${unsupported.map((d) => d.kind).join(', ')}; give only the Pod/Job (and its ConfigMaps/Secrets)`);
+  }
+  const src = JSON.parse(JSON.stringify(workloads[0])) as K8sObject;
+
+  let metadata: K8sObject;
+  let spec: K8sObject;
+  if (src.kind === 'Job') {
+    const template = src.spec?.template ?? {};
+    metadata = {
+      ...(template.metadata ?? {}),
+      name: src.metadata?.name,
+      labels: { ...(src.metadata?.labels ?? {}), ...(template.metadata?.labels ?? {}) },
+      annotations: { ...(src.metadata?.annotations ?? {}), ...(template.metadata?.annotations ?? {}) },
+    };
+    spec = template.spec ?? {};
+  } else {
+    metadata = src.metadata ?? {};
+    spec = src.spec ?? {};
+  }
+  const baseName = String(metadata.name ?? 'pod').slice(0, 40).replace(/-+$/, '');
+  const podName = `${baseName}-${runId}`;
+
+  const droppedAnnotations: string[] = [];
+  const annotations: Record<string, string> = {};
+  for (const [k, v] of Object.entries<string>(metadata.annotations ?? {})) {
+    if (String(v).length > MAX_PODMAN_ANNOTATION) droppedAnnotations.push(k);
+    else annotations[k] = v;
+  }
+
+  const volumes = new Map<string, string>();
+  const newVolumes = (spec.volumes ?? []).map((v: K8sObject) => {
+    if (!v.emptyDir) return v;
+    const played = `${runId}-${v.name}`;
+    volumes.set(v.name, played);
+    return { ...v, name: played };
+  });
+  const renameMounts = (c: K8sObject) => ({
+    ...c,
+    volumeMounts: (c.volumeMounts ?? []).map((m: K8sObject) => (volumes.has(m.name) ? { ...m, name: volumes.get(m.name) } : m)),
+  });
+  const initContainers: K8sObject[] = (spec.initContainers ?? []).map(renameMounts);
+  const containers: K8sObject[] = (spec.containers ?? []).map(renameMounts);
+  const sidecars = initContainers.filter((c) => c.restartPolicy === 'Always').map((c) => c.name);
+  if (sidecars.length > 0) {
+    throw new Error(`native sidecars (${sidecars.join(', ')}) cannot run in podman 4.3: it runs an initContainer with restartPolicy Always as a plain init container, which never ends and blocks the pod`);
+  }
+  if (containers.length === 0) throw new Error('the pod has no containers');
+
+  const pod: K8sObject = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      ...metadata,
+      name: podName,
+      ...(Object.keys(annotations).length > 0 ? { annotations } : { annotations: undefined }),
+    },
+    spec: {
+      ...spec,
+      volumes: newVolumes,
+      ...(initContainers.length > 0 ? { initContainers } : {}),
+      containers,
+    },
+  };
+  if (!pod.metadata.annotations) delete pod.metadata.annotations;
+  const yaml = [...others, pod].map((d) => YAML.stringify(d)).join('---\n');
+  return { yaml, podName, volumes, initContainers, containers, droppedAnnotations };
+}
+
+export function toObjects(manifest: Manifest): K8sObject[] {
+  if (typeof manifest === 'string') {
+    return YAML.parseAllDocuments(manifest).map((d) => d.toJSON()).filter((d) => d && typeof d === 'object');
+  }
+  return Array.isArray(manifest) ? manifest : [manifest];
+}
+
+/** Resolves a path inside a container to (played volume name, path inside the volume). */
+export function resolveMount(c: K8sObject | undefined, pathInPod: string): { volume: string; rel: string } | undefined {
+  let best: { volume: string; rel: string; len: number } | undefined;
+  for (const m of c?.volumeMounts ?? []) {
+    const mp = String(m.mountPath).replace(/\/+$/, '');
+    if (pathInPod === mp || pathInPod.startsWith(mp + '/')) {
+      if (!best || mp.length > best.len) best = { volume: m.name, rel: pathInPod.slice(mp.length + 1), len: mp.length };
+    }
+  }
+  return best && { volume: best.volume, rel: best.rel };
+}
+
