@@ -86,19 +86,16 @@ class PodReader {
     return undefined;
   }
 
-  /** New log lines of every step container since the last call (all of them when `final`). */
-  async newLogLines(inspected: Map<string, K8sObject>, final = false): Promise<Array<LogLine & { container: string }>> {
-    const out: Array<LogLine & { container: string }> = [];
+  /** Reads the log lines every step container wrote since the last call (to the end when `final`). */
+  private readLogs(inspected: Map<string, K8sObject>, final: boolean): void {
     for (const c of this.plan.containers) {
       const logPath = inspected.get(this.ctrName(c))?.HostConfig?.LogConfig?.Path;
       if (!logPath) continue;
       if (!this.followers.has(c.name)) this.followers.set(c.name, new LogFollower(logPath));
       const exited = inspected.get(this.ctrName(c))?.State?.Status === 'exited';
       const lines = this.followers.get(c.name)!.read(final || exited);
-      this.logs.set(c.name, [...(this.logs.get(c.name) ?? []), ...lines]);
-      out.push(...lines.map((l) => ({ ...l, container: c.name })));
+      if (lines.length) this.logs.set(c.name, [...(this.logs.get(c.name) ?? []), ...lines]);
     }
-    return out.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
   }
 
   /** `podman container inspect` of every container at once, by name; absent ones are missing. */
@@ -115,7 +112,7 @@ class PodReader {
 
   async snapshot(final = false): Promise<ContainerResult[]> {
     const inspected = await this.inspect();
-    await this.newLogLines(inspected, final);
+    this.readLogs(inspected, final);
     const out: ContainerResult[] = [];
     for (const c of this.all) out.push(await this.collect(c, inspected.get(this.ctrName(c))));
     return out;
@@ -188,7 +185,7 @@ async function runPlan(plan: PlayPlan, runId: string, options: RunPodOptions): P
         },
         kill: (container) => killContainer(plan.podName, container),
         snapshot: () => reader.snapshot(),
-        newLogLines: async () => reader.newLogLines(await reader.inspect()),
+        volumes: [...plan.volumes.values()],
       });
     }
     const left = Math.max(1_000, timeoutMs - (Date.now() - started));
@@ -222,16 +219,14 @@ async function runPlan(plan: PlayPlan, runId: string, options: RunPodOptions): P
   return result!;
 }
 
-/** The podman names of what a run creates: the pod and its emptyDir volumes. */
-export function createdResources(plan: PlayPlan): { pod: string; volumes: string[] } {
-  return { pod: plan.podName, volumes: [...plan.volumes.values()] };
+/** Removes the pod (and with it its containers) and its emptyDir volumes; never throws. */
+export async function removePod(podName: string, volumes: readonly string[]): Promise<void> {
+  await podman(['pod', 'rm', '-f', '-t', '0', podName], { allowFailure: true, timeoutMs: 60_000 });
+  if (volumes.length > 0) await podman(['volume', 'rm', '-f', ...volumes], { allowFailure: true, timeoutMs: 60_000 });
 }
 
-/** Removes the pod (and with it its containers) and its emptyDir volumes; never throws. */
-async function cleanup(plan: PlayPlan): Promise<void> {
-  await podman(['pod', 'rm', '-f', '-t', '0', plan.podName], { allowFailure: true, timeoutMs: 60_000 });
-  const vols = [...plan.volumes.values()];
-  if (vols.length > 0) await podman(['volume', 'rm', '-f', ...vols], { allowFailure: true, timeoutMs: 60_000 });
+function cleanup(plan: PlayPlan): Promise<void> {
+  return removePod(plan.podName, [...plan.volumes.values()]);
 }
 
 /** Leftover pods/volumes of crashed runs (names carry the `e2e<hex>` run id); for a sweep in CI. */

@@ -120,10 +120,13 @@ export interface RunningPod {
   waitFor(what: string, cond: () => Promise<boolean>, timeoutMs?: number): Promise<void>;
   /** SIGKILLs one container of the pod, from outside (what the OOM killer does). Returns the kill time (ms since the epoch). */
   kill(container: string): Promise<number>;
-  /** Every container's current state, termination message and state files (one `podman inspect`). */
+  /**
+   * Every container's current state, termination message, state files and log lines so far (one
+   * `podman inspect` for all containers).
+   */
   snapshot(): Promise<ContainerResult[]>;
-  /** Log lines written since the previous call, of every step container, ordered by time. */
-  newLogLines(): Promise<Array<LogLine & { readonly container: string }>>;
+  /** The podman volumes the run created (removed with the pod unless keepPod). */
+  readonly volumes: readonly string[];
 }
 
 /** One line of a container's log (podman's k8s-file log driver: time, stream, text). */

@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+/**
+ * The `cdk8s-steps` command (the package's bin): run a step pod locally in podman, read a live
+ * pod's steps, draw the graph. Not part of the jsii API.
+ */
+import { parseArgs, ParseArgsConfig } from 'util';
+import { CliError } from './errors';
+import { parseDocuments, pickWorkload, readInput } from './manifest';
+import { renderGraph } from './render/graph';
+import { runCommand } from './run';
+import { statusCommand } from './status';
+import { toDot, toMermaid } from './text-graph';
+
+export const USAGE = `usage: cdk8s-steps <command> ...
+
+  run <manifest.yaml> [--pod NAME] [--timeout SECONDS] [--build-images] [--timeline FILE.svg] [--keep]
+      Plays the StepPod/StepJob of a synthesised manifest with podman, shows live progress and
+      each step's logs, then a table of the step reports. Exit 0 when the run succeeded (every
+      step container exited 0), 1 when it failed or timed out, 2 on a usage or podman error.
+        --pod NAME          the StepPod/StepJob to run when the manifest has several
+        --timeout SECONDS   give up (and remove the pod) after this long; default 600
+        --build-images      first build localhost/cdk8s-steps-entrypoint:dev and the e2e step
+                            image (needs a clone of the repository, go, busybox-static)
+        --timeline FILE.svg write a Gantt chart of the run
+        --keep              leave the pod and its volumes in podman
+
+  status <pod.json | -> [--output table|json|mermaid] [--timeline FILE.svg]
+      Reads a Pod (or a List of pods) as \`kubectl get pod NAME -o json\` prints it and shows every
+      step's state and report. Exit 1 when a step failed, 3 while steps are pending or running,
+      0 when the run succeeded.
+
+  graph <manifest.yaml> [--pod NAME] [--format mermaid|dot|svg]
+      Prints the DAG of a synthesised StepPod/StepJob (svg: laid out left to right).
+`;
+
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) throw new CliError(`${flag} must be one of ${allowed.join(', ')}, got "${value}"`);
+  return value as T;
+}
+
+function parse(argv: string[], options: NonNullable<ParseArgsConfig['options']>) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new CliError(`${(e as Error).message.split('\n')[0]}\n${USAGE}`);
+  }
+}
+
+function onePositional(positionals: string[], what: string): string {
+  if (positionals.length !== 1) throw new CliError(`${positionals.length === 0 ? `no ${what} given` : `one ${what} only, got ${positionals.join(' ')}`}\n${USAGE}`);
+  return positionals[0];
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const out = { write: (s: string) => { process.stdout.write(s); } };
+  const err = { write: (s: string) => { process.stderr.write(s); } };
+  switch (command) {
+    case 'run': {
+      const { values, positionals } = parse(rest, {
+        'pod': { type: 'string' },
+        'timeout': { type: 'string' },
+        'build-images': { type: 'boolean' },
+        'timeline': { type: 'string' },
+        'keep': { type: 'boolean' },
+      });
+      const timeout = values.timeout === undefined ? 600 : Number(values.timeout);
+      if (!(timeout > 0)) throw new CliError(`--timeout wants a number of seconds, got "${values.timeout}"`);
+      return runCommand(onePositional(positionals, 'manifest'), {
+        pod: values.pod as string | undefined,
+        timeoutSeconds: timeout,
+        buildImages: !!values['build-images'],
+        timeline: values.timeline as string | undefined,
+        keep: !!values.keep,
+      }, { out, err, tty: !!process.stdout.isTTY, rows: process.stdout.rows ?? 24 });
+    }
+    case 'status': {
+      const { values, positionals } = parse(rest, {
+        output: { type: 'string', short: 'o' },
+        timeline: { type: 'string' },
+      });
+      const output = oneOf('--output', values.output as string | undefined, ['table', 'json', 'mermaid'] as const, 'table');
+      return statusCommand(onePositional(positionals, 'pod JSON file (or -)'), { output, timeline: values.timeline as string | undefined }, out.write);
+    }
+    case 'graph': {
+      const { values, positionals } = parse(rest, { pod: { type: 'string' }, format: { type: 'string' } });
+      const format = oneOf('--format', values.format as string | undefined, ['mermaid', 'dot', 'svg'] as const, 'mermaid');
+      const file = onePositional(positionals, 'manifest');
+      const w = pickWorkload(parseDocuments(readInput(file), file), file, values.pod as string | undefined);
+      out.write(format === 'dot' ? toDot(w.graph) : format === 'svg' ? renderGraph(w.graph).svg + '\n' : toMermaid(w.graph));
+      return 0;
+    }
+    case '-h':
+    case '--help':
+    case 'help':
+      out.write(USAGE);
+      return 0;
+    default:
+      throw new CliError(`${command === undefined ? 'no command given' : `unknown command "${command}"`}\n${USAGE}`);
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  }, (e) => {
+    if (e instanceof CliError) {
+      process.stderr.write(`cdk8s-steps: ${e.message}\n`);
+      process.exitCode = e.exitCode;
+    } else {
+      process.stderr.write(`cdk8s-steps: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}\n`);
+      process.exitCode = 2;
+    }
+  });
+}
+

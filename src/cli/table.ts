@@ -1,0 +1,37 @@
+/** The final table: STEP REASON EXIT DURATION ATTEMPTS RESULTS MESSAGE, one row per step. */
+import { displayReason, formatDuration, stepDuration, StepView } from './model';
+
+const MESSAGE_WIDTH = 80;
+
+/** Aligned columns; the last column is not padded. */
+export function alignColumns(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+function oneLine(s: string | undefined, width: number): string {
+  const t = (s ?? '').replace(/\s+/g, ' ').trim();
+  return t.length > width ? `${t.slice(0, width - 1)}…` : t;
+}
+
+/** The exit code shown: the report's (the command's), else the container's. */
+export function exitShown(v: StepView): string {
+  return String(v.report?.exitCode ?? v.containerExit ?? '-');
+}
+
+export function stepTable(views: readonly StepView[], now = Date.now()): string {
+  const rows = [['STEP', 'REASON', 'EXIT', 'DURATION', 'ATTEMPTS', 'RESULTS', 'MESSAGE']];
+  for (const v of views) {
+    const results = Object.entries(v.report?.results ?? {}).map(([k, x]) => `${k}=${oneLine(x, 24)}`).join(',');
+    rows.push([
+      v.name,
+      displayReason(v),
+      exitShown(v),
+      formatDuration(stepDuration(v, now), v.timesFrom === 'container'),
+      String(v.report?.attempts ?? '-'),
+      results || '-',
+      oneLine(v.report?.message, MESSAGE_WIDTH),
+    ]);
+  }
+  return alignColumns(rows);
+}
