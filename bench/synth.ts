@@ -66,12 +66,12 @@ function time(f: () => string, reps: number, budgetMs: number): SynthCell {
  * Times the functions round-robin (f0, f1, ..., f0, f1, ...) so that load from other processes on
  * the machine hits all alike; stops after `reps` rounds or `budgetMs` (at least one round).
  */
-function timeRounds(fs: Array<() => string>, reps: number, budgetMs: number): SynthCell[] {
-  const xs: number[][] = fs.map(() => []);
-  const bytes: number[] = fs.map(() => 0);
+function timeRounds(fns: Array<() => string>, reps: number, budgetMs: number): SynthCell[] {
+  const xs: number[][] = fns.map(() => []);
+  const bytes: number[] = fns.map(() => 0);
   const t0 = now();
   for (let r = 0; r < reps; r++) {
-    fs.forEach((f, i) => {
+    fns.forEach((f, i) => {
       gc();
       const t = now();
       bytes[i] = f().length;
