@@ -312,19 +312,24 @@ function makespanRows(p: any, rows: Row[], missing: string[]) {
   for (const v of p.variants) {
     const ours = v.key !== 'initChain';
     if (!v.reps) {
-      if (v.key === 'dag') missing.push(fig);
+      if (v.key === 'dag' || v.key === 'big') missing.push(`${fig} (${v.key})`);
       rows.push({ figure: fig, subject: v.label, role: ours ? 'ours' : 'baseline', measured: `not measured: ${(v.errors ?? []).join('; ').slice(0, 300)}`, goal: '', met: null });
       continue;
     }
     const isDag = v.key === 'dag';
+    const h = v.binding_handoff_ms;
+    const measured = v.key === 'big'
+      ? `makespan ${ms(v.makespan_ms)} from the gate over the longest path of ${v.edges_on_critical_path} edges: +${ms(v.overhead_per_edge_ms)}/edge; `
+        + `hand-offs median ${ms(h.median)}, p90 ${ms(h.p90)}, max ${ms(h.max)} (n=${h.n}); wall ${ms(v.wall_ms)} (kube play creating ${v.steps + 1} containers included)`
+      : `makespan ${ms(v.makespan_ms)} for a critical path of ${ms(v.nominal_critical_path_ms)} (${v.edges_on_critical_path} edges): +${ms(v.overhead_per_edge_ms)}/edge `
+        + `(+${ms(v.overhead_vs_measured_path_per_edge_ms)}/edge vs measured step times); hand-offs median ${ms(h.median)}, max ${ms(h.max)}; wall ${ms(v.wall_ms)} (median of ${v.reps})`;
     rows.push({
       figure: fig,
       subject: v.label,
       role: ours ? 'ours' : 'baseline',
-      measured: `makespan ${ms(v.makespan_ms)} for a critical path of ${ms(v.nominal_critical_path_ms)} (${v.edges_on_critical_path} edges): +${ms(v.overhead_per_edge_ms)}/edge `
-        + `(+${ms(v.overhead_vs_measured_path_per_edge_ms)}/edge vs measured step times); hand-offs median ${ms(v.binding_handoff_ms.median)}, max ${ms(v.binding_handoff_ms.max)}; wall ${ms(v.wall_ms)} (median of ${v.reps})`,
-      goal: isDag ? '<= critical path + 50 ms per edge on it' : '',
-      met: isDag ? v.overhead_per_edge_ms <= 50 : null,
+      measured,
+      goal: isDag || v.key === 'big' ? '<= critical path + 50 ms per edge on it' : '',
+      met: isDag || v.key === 'big' ? v.overhead_per_edge_ms <= 50 : null,
       values: v,
     });
   }
