@@ -62,63 +62,86 @@ func section(t *testing.T, doc, title string) string {
 }
 
 // Every flag the library synthesises (docs/contract.md) is accepted by the
-// binary: run it with a full synthesised command line.
+// binary: run it with a full synthesised command line, every flag of the
+// contract's list with a sample value.
 func TestContractFlags(t *testing.T) {
 	doc := readContract(t)
 	sec := section(t, doc, "Command line of a step container")
-	flagRe := regexp.MustCompile(`(?m)^\s*- -(\w+)=`)
+	flagRe := regexp.MustCompile(`(?m)^\s*- -(\w+)(=|\s)`)
 	var names []string
 	for _, m := range flagRe.FindAllStringSubmatch(sec, -1) {
 		names = append(names, m[1])
 	}
-	if len(names) < 9 {
-		t.Fatalf("found only %v in the contract's command line", names)
+	if len(names) < 15 || names[0] != "contract" {
+		t.Fatalf("found only %v in the contract's command line (contract first)", names)
 	}
-	root := mkdirs(t, "steps/dep1", "steps/dep2", "steps/me", "abort")
-	publish(t, filepath.Join(root, "steps/dep1/done"), report{Reason: reasonSucceeded})
-	publish(t, filepath.Join(root, "steps/dep2/done"), report{Reason: reasonSucceeded})
-	samples := map[string]string{
-		"step_name":        "me",
-		"wait_file":        root + "/steps/dep1/done," + root + "/steps/dep2/done",
-		"post_file":        root + "/steps/me/done",
-		"termination_path": root + "/steps/me/report",
-		"timeout":          "1m30s",
-		"retries":          "2",
-		"on_error":         "continue",
-		"abort_file":       root + "/abort/failed",
-		"entrypoint":       "sh",
+	root := newRoot(t, "dep1", "dep2", "prod", "me")
+	publish(t, rec(root, "dep1", fileDone), report{Reason: reasonSucceeded})
+	publish(t, rec(root, "dep2", fileDone), report{Reason: reasonSucceeded})
+	publish(t, rec(root, "prod", fileDone), report{Reason: reasonSucceeded, Results: []result{{"channel", "stable"}, {"version", "1.2"}}})
+	samples := map[string][]string{
+		"contract":   {"2"},
+		"step":       {"me"},
+		"wait":       {"dep1,dep2"},
+		"after":      {"prod"},
+		"budget":     {"300"},
+		"timeout":    {"1m30s"},
+		"retries":    {"2"},
+		"on_error":   {"continue"},
+		"fail_fast":  nil,
+		"run_if":     {"result_in"},
+		"result":     {"prod.channel"},
+		"value":      {"stable", "beta,old"},
+		"results":    {"out"},
+		"result_env": {"VERSION=prod.version"},
+		"entrypoint": {"sh"},
 	}
-	var args []string
+	args := []string{}
 	for _, n := range names {
 		v, ok := samples[n]
 		if !ok {
 			t.Fatalf("the contract synthesises -%s, which this test (and maybe the binary) does not know", n)
 		}
-		args = append(args, "-"+n+"="+v)
+		if v == nil {
+			args = append(args, "-"+n)
+		}
+		for _, x := range v {
+			args = append(args, "-"+n+"="+x)
+		}
 	}
 	if !strings.Contains(sec, "\n  - --\n") {
 		t.Fatal("the contract's command line has no -- separator")
 	}
-	args = append(args, "--", "-c", `printf '%s' "$1" > out; exit 4`, "arg0", "-not-a-flag")
+	args = append(args, "-root="+root, "--", "-c", `printf '%s %s' "$1" "$VERSION" > out; echo v > "$CDK8S_STEPS_RESULTS/out"; exit 4`, "arg0", "-not-a-flag")
 	p := start(t, root, args...)
 	if code := p.wait(); code != 0 {
 		t.Fatalf("exit %d: %s", code, p.stderr.String())
 	}
-	if got, _ := os.ReadFile(filepath.Join(root, "out")); string(got) != "-not-a-flag" {
-		t.Fatalf("arguments after -- not passed verbatim: %q", got)
+	if got, _ := os.ReadFile(filepath.Join(root, "out")); string(got) != "-not-a-flag 1.2" {
+		t.Fatalf("arguments after -- not passed verbatim, or no result env: %q", got)
 	}
-	r := readReportFile(t, filepath.Join(root, "steps/me/done"))
+	r := readReportFile(t, rec(root, "me", fileDone))
 	if r.Step != "me" || r.ExitCode != 4 || r.Reason != reasonFailed || r.Attempts != 3 {
 		t.Fatalf("report %+v", r)
 	}
-	mustExist(t, filepath.Join(root, "steps/me/report"))
-	mustExist(t, filepath.Join(root, "steps/me/done.lock"))
-	mustExist(t, filepath.Join(root, "steps/me/done.started"))
+	for _, f := range []string{fileReport, fileLock, fileStarted, dirResults} {
+		mustExist(t, rec(root, "me", f))
+	}
 }
 
-// The contract's exit-code table and report example match the binary.
-func TestContractExitCodesAndReport(t *testing.T) {
+// The contract's tables match the binary: files, exit codes, reasons, the
+// report example, the budget forms.
+func TestContractTables(t *testing.T) {
 	doc := readContract(t)
+	files := section(t, doc, "Reserved root")
+	for _, f := range []string{fileDone, fileErr, fileLock, fileStarted, fileReport, dirResults + "/<name>", envResults} {
+		if !strings.Contains(files, "`D/"+f+"`") && !strings.Contains(files, f+"=") {
+			t.Errorf("%s not in the contract's table of files", f)
+		}
+	}
+	if !strings.Contains(files, "`<root>/abort/failed`") || abortPath("R") != "R/abort/failed" || stepDir("R", "x") != "R/steps/x" {
+		t.Error("paths derived from the root differ from the contract")
+	}
 	sec := section(t, doc, "Exit codes of the wrapper")
 	for code, word := range map[int]string{
 		exitSkipped: "skipped", exitLost: "lost", exitAborted: "aborted", exitTimedOut: "timed out",
@@ -129,18 +152,33 @@ func TestContractExitCodesAndReport(t *testing.T) {
 			t.Errorf("exit code %d (%s) not in the contract's table as expected: %v", code, word, row)
 		}
 	}
-	rep := section(t, doc, "Report JSON")
+	rep := regexp.MustCompile(`\s+`).ReplaceAllString(section(t, doc, "Report JSON"), " ")
 	ex := regexp.MustCompile("`(\\{\"step\"[^`]*\\})`").FindStringSubmatch(rep)
 	if ex == nil {
 		t.Fatal("no report example in the contract")
 	}
-	r := report{Step: "b", Reason: reasonSucceeded, StartedAt: "2026-11-27T01:02:03.004Z", FinishedAt: "2026-11-27T01:02:03.104Z", Attempts: 1}
+	r := report{Step: "b", Reason: reasonSucceeded, StartedAt: "2026-11-27T01:02:03.004Z", FinishedAt: "2026-11-27T01:02:03.104Z",
+		Attempts: 1, Waited: waitedInotify, Results: []result{{"version", "1.2.3"}}, Message: "…"}
 	if got := string(r.encode()); got != ex[1] {
 		t.Fatalf("report encoding differs from the contract's example:\n got %s\nwant %s", got, ex[1])
 	}
 	for _, reason := range []string{reasonSucceeded, reasonFailed, reasonSkipped, reasonTimedOut, reasonDependencyLost, reasonAborted} {
 		if !strings.Contains(rep, "`"+reason+"`") {
 			t.Errorf("reason %s not listed in the contract", reason)
+		}
+		if c := string(reasonCode(reason)); !strings.Contains(rep, "`"+c+"` "+reason) {
+			t.Errorf("compact code %s for %s not in the contract", c, reason)
+		}
+	}
+	minimal := report{Reason: reasonSkipped, ExitCode: 120}
+	for _, form := range []string{string(minimal.encodeForm(formMinimal)), string(minimal.encodeForm(formCompact))} {
+		if !strings.Contains(rep, "`"+form+"`") {
+			t.Errorf("form %s not in the contract", form)
+		}
+	}
+	for _, w := range []string{waitedInotify, waitedFlock, waitedPoll} {
+		if !strings.Contains(rep, "`"+w+"`") {
+			t.Errorf("waited %s not in the contract", w)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,16 +17,24 @@ import (
 // binPath is the wrapper built once by TestMain; the tests exec it.
 var binPath string
 
+// launcher is put in front of every exec of the built wrapper
+// (CDK8S_STEPS_TEST_LAUNCHER, e.g. qemu-aarch64-static), for a wrapper
+// built for another architecture (CDK8S_STEPS_TEST_GOARCH).
+var launcher = os.Getenv("CDK8S_STEPS_TEST_LAUNCHER")
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "entrypoint-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	_ = os.Chmod(dir, 0o755) // the cp test runs it as another user
+	_ = os.Chmod(dir, 0o755) // some tests run it as another user
 	binPath = filepath.Join(dir, "entrypoint")
 	cmd := exec.Command(goTool(), "build", "-trimpath", "-o", binPath, ".")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if arch := os.Getenv("CDK8S_STEPS_TEST_GOARCH"); arch != "" {
+		cmd.Env = append(cmd.Env, "GOOS=linux", "GOARCH="+arch)
+	}
 	if out, err := cmd.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building the wrapper: %v\n%s", err, out)
 		os.RemoveAll(dir)
@@ -43,6 +52,48 @@ func goTool() string {
 	}
 	return "go"
 }
+
+// wrapperCommand is the argv that runs the built wrapper (or a copy of it
+// at path) with args, through the launcher when there is one.
+func wrapperCommand(path string, args ...string) []string {
+	if launcher != "" {
+		return append([]string{launcher, path}, args...)
+	}
+	return append([]string{path}, args...)
+}
+
+// nativeOnly skips a test that cannot work under an emulator.
+func nativeOnly(t testing.TB, why string) {
+	t.Helper()
+	if launcher != "" {
+		t.Skipf("not under the launcher %s: %s", launcher, why)
+	}
+}
+
+// stepArgs is the command line of step name under root, as the library
+// synthesises it (docs/contract.md), followed by extra.
+func stepArgs(root, name string, extra ...string) []string {
+	return append([]string{"-contract=2", "-root=" + root, "-step=" + name}, extra...)
+}
+
+// newRoot creates a reserved root with steps/ and abort/, and the state
+// directories of the named steps.
+func newRoot(t testing.TB, steps ...string) string {
+	t.Helper()
+	root := t.TempDir()
+	for _, d := range append([]string{"abort", "steps"}, steps...) {
+		if d != "abort" && d != "steps" {
+			d = "steps/" + d
+		}
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+// rec is the path of file in step's state directory.
+func rec(root, step, file string) string { return filepath.Join(root, "steps", step, file) }
 
 // proc is a running wrapper.
 type proc struct {
@@ -79,19 +130,21 @@ func (o *outFile) String() string {
 // start runs the wrapper in dir with args.
 func start(t testing.TB, dir string, args ...string) *proc {
 	t.Helper()
-	return startEnv(t, dir, nil, args...)
+	return startWith(t, dir, nil, nil, args...)
 }
 
-func startEnv(t testing.TB, dir string, env []string, args ...string) *proc {
+// startWith runs the wrapper with an environment (nil: the test's) and
+// process attributes (nil: none).
+func startWith(t testing.TB, dir string, env []string, sys *syscall.SysProcAttr, args ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, stdout: newOutFile(t), stderr: newOutFile(t), done: make(chan struct{})}
-	p.cmd = exec.Command(binPath, args...)
+	argv := wrapperCommand(binPath, args...)
+	p.cmd = exec.Command(argv[0], argv[1:]...)
 	p.cmd.Dir = dir
 	p.cmd.Stdout = p.stdout.f
 	p.cmd.Stderr = p.stderr.f
-	if env != nil {
-		p.cmd.Env = env
-	}
+	p.cmd.Env = env
+	p.cmd.SysProcAttr = sys
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start wrapper: %v", err)
 	}
@@ -120,13 +173,13 @@ func (p *proc) wait() int {
 	select {
 	case <-p.done:
 		return p.code
-	case <-time.After(20 * time.Second):
+	case <-time.After(30 * time.Second):
 		p.t.Fatalf("wrapper did not exit; stderr: %s", p.stderr.String())
 	}
 	return -1
 }
 
-// running reports whether the wrapper is still running after d.
+// runningAfter reports whether the wrapper is still running after d.
 func (p *proc) runningAfter(d time.Duration) bool {
 	select {
 	case <-p.done:
@@ -143,16 +196,15 @@ func run(t *testing.T, dir string, args ...string) (int, *proc) {
 	return p.wait(), p
 }
 
+// readReportFile reads a full report (done or done.err) and checks its
+// timestamps.
 func readReportFile(t *testing.T, path string) report {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("read report: %v", err)
 	}
-	var r report
-	if err := json.Unmarshal(data, &r); err != nil {
-		t.Fatalf("report %s is not JSON: %v: %q", path, err, data)
-	}
+	r := mustParseJSON(t, data)
 	if r.StartedAt == "" || r.FinishedAt == "" {
 		t.Fatalf("report %s lacks timestamps: %q", path, data)
 	}
@@ -178,32 +230,20 @@ func mustNotExist(t *testing.T, path string) {
 	}
 }
 
-// mkdirs creates the named subdirectories of a fresh temp dir.
-func mkdirs(t *testing.T, names ...string) string {
-	t.Helper()
-	root := t.TempDir()
-	for _, n := range names {
-		if err := os.MkdirAll(filepath.Join(root, n), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return root
-}
-
 // waitFor polls cond (generously) until it holds.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(2 * time.Millisecond)
 	}
 }
 
 // publish writes a completion record the way a step does (temp + rename).
-func publish(t *testing.T, path string, r report) {
+func publish(t testing.TB, path string, r report) {
 	t.Helper()
 	if r.StartedAt == "" {
 		r.StartedAt = timestamp(time.Now())
@@ -239,4 +279,74 @@ func readPid(t *testing.T, path string) int {
 		return err == nil && pid > 0
 	})
 	return pid
+}
+
+// blockedWaiting reports whether every thread of process pid is asleep
+// (state S): a waiter that has set up its watches is blocked in
+// epoll_wait, flock or read.
+func blockedWaiting(pid int) bool {
+	stats, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+	for _, f := range stats {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return false
+		}
+		s := string(data)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 || i+2 >= len(s) || s[i+2] != 'S' {
+			return false
+		}
+	}
+	return len(stats) > 0
+}
+
+// waitBlocked waits until the wrapper has started (its start marker
+// exists) and is asleep, so that what the test does next happens while it
+// waits.
+func (p *proc) waitBlocked(root, step string) {
+	p.t.Helper()
+	waitFor(p.t, step+" waiting", func() bool {
+		return exists(rec(root, step, fileStarted)) && blockedWaiting(p.cmd.Process.Pid)
+	})
+}
+
+// jsonReport is the report as encoding/json reads it (the tests check the
+// hand-written encoder and reader against it).
+type jsonReport struct {
+	Step       string            `json:"step"`
+	Reason     string            `json:"reason"`
+	ExitCode   *int              `json:"exitCode"`
+	StartedAt  string            `json:"startedAt"`
+	FinishedAt string            `json:"finishedAt"`
+	Attempts   int               `json:"attempts"`
+	Waited     string            `json:"waited"`
+	Results    map[string]string `json:"results"`
+	Message    string            `json:"message"`
+}
+
+// mustParseJSON parses a full report with encoding/json; results come back
+// in name order.
+func mustParseJSON(t testing.TB, data []byte) report {
+	t.Helper()
+	var j jsonReport
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil || j.ExitCode == nil || j.Reason == "" {
+		t.Fatalf("not a report: %v: %q", err, data)
+	}
+	r := report{Step: j.Step, Reason: j.Reason, ExitCode: *j.ExitCode, StartedAt: j.StartedAt,
+		FinishedAt: j.FinishedAt, Attempts: j.Attempts, Waited: j.Waited, Message: j.Message}
+	for _, n := range sortedKeys(j.Results) {
+		r.Results = append(r.Results, result{n, j.Results[n]})
+	}
+	return r
+}
+
+func sortedKeys(m map[string]string) []string {
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

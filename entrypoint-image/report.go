@@ -1,25 +1,27 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 )
 
-// report is the step report: the termination message and the content of
-// the post file (docs/contract.md, "Report JSON").
+// report is the step report: the content of done / done.err and, within
+// the byte budget, the termination message (docs/contract.md, "Report JSON").
 type report struct {
-	Step       string `json:"step"`
-	Reason     string `json:"reason"`
-	ExitCode   int    `json:"exitCode"`
-	StartedAt  string `json:"startedAt"`
-	FinishedAt string `json:"finishedAt"`
-	Attempts   int    `json:"attempts"`
-	Message    string `json:"message,omitempty"`
+	Step       string
+	Reason     string
+	ExitCode   int
+	StartedAt  string
+	FinishedAt string
+	Attempts   int
+	Waited     string   // inotify, flock or poll; empty when the step waited for nothing
+	Results    []result // in declaration order
+	Message    string
 }
+
+// result is one declared result and its value.
+type result struct{ name, value string }
 
 const maxMessage = 256
 
@@ -41,28 +43,98 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-// encode returns the compact JSON of r, fields in the order of the
-// contract's example; the message is cut to 256 bytes. Written by hand
-// (rather than with encoding/json) to keep the binary small.
-func (r *report) encode() []byte {
+// The forms of the report, fullest first (docs/contract.md, "Report JSON
+// and the termination-message budget"): each form drops one more group of
+// fields, in the contract's order; formCompact is ["K",120].
+const (
+	formFull      = iota // every field
+	formNoMessage        // 1. message
+	formNoResults        // 2. results
+	formNoWaited         // 3. waited
+	formNoTimes          // 4. startedAt and finishedAt
+	formNoAttempt        // 5. attempts
+	formMinimal          // 6. step: {"reason":…,"exitCode":…}
+	formCompact          // 7. ["K",120]
+)
+
+// encode returns the full report as compact JSON, fields in the order of
+// the contract's example. Written by hand (rather than with encoding/json)
+// to keep the binary small.
+func (r *report) encode() []byte { return r.encodeForm(formFull) }
+
+// encodeForm returns the report in one of the budget forms.
+func (r *report) encodeForm(form int) []byte {
+	if form >= formCompact {
+		b := append([]byte(`["`), reasonCode(r.Reason), '"', ',')
+		b = strconv.AppendInt(b, int64(r.ExitCode), 10)
+		return append(b, ']')
+	}
 	b := make([]byte, 0, 192+len(r.Step)+maxMessage)
-	b = append(b, `{"step":`...)
-	b = appendJSONString(b, r.Step)
-	b = append(b, `,"reason":`...)
+	b = append(b, '{')
+	if form < formMinimal {
+		b = append(b, `"step":`...)
+		b = appendJSONString(b, r.Step)
+		b = append(b, ',')
+	}
+	b = append(b, `"reason":`...)
 	b = appendJSONString(b, r.Reason)
 	b = append(b, `,"exitCode":`...)
 	b = strconv.AppendInt(b, int64(r.ExitCode), 10)
-	b = append(b, `,"startedAt":`...)
-	b = appendJSONString(b, r.StartedAt)
-	b = append(b, `,"finishedAt":`...)
-	b = appendJSONString(b, r.FinishedAt)
-	b = append(b, `,"attempts":`...)
-	b = strconv.AppendInt(b, int64(r.Attempts), 10)
-	if r.Message != "" {
+	if form < formNoTimes {
+		b = append(b, `,"startedAt":`...)
+		b = appendJSONString(b, r.StartedAt)
+		b = append(b, `,"finishedAt":`...)
+		b = appendJSONString(b, r.FinishedAt)
+	}
+	if form < formNoAttempt {
+		b = append(b, `,"attempts":`...)
+		b = strconv.AppendInt(b, int64(r.Attempts), 10)
+	}
+	if form < formNoWaited && r.Waited != "" {
+		b = append(b, `,"waited":`...)
+		b = appendJSONString(b, r.Waited)
+	}
+	if form < formNoResults && len(r.Results) > 0 {
+		b = append(b, `,"results":{`...)
+		for i, res := range r.Results {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, res.name)
+			b = append(b, ':')
+			b = appendJSONString(b, res.value)
+		}
+		b = append(b, '}')
+	}
+	if form < formNoMessage && r.Message != "" {
 		b = append(b, `,"message":`...)
 		b = appendJSONString(b, truncate(r.Message, maxMessage))
 	}
 	return append(b, '}')
+}
+
+// budgeted returns the fullest form of r that fits in budget bytes; the
+// compact form (at most 9 bytes) when none does.
+func (r *report) budgeted(budget int) []byte {
+	for form := formFull; form < formCompact; form++ {
+		if b := r.encodeForm(form); len(b) <= budget {
+			return b
+		}
+	}
+	return r.encodeForm(formCompact)
+}
+
+// reasonCodes: the compact form's one-letter reason codes.
+var reasonCodes = map[string]byte{
+	reasonSucceeded: 'S', reasonFailed: 'F', reasonSkipped: 'K',
+	reasonTimedOut: 'T', reasonDependencyLost: 'L', reasonAborted: 'A',
+}
+
+func reasonCode(reason string) byte {
+	if c, ok := reasonCodes[reason]; ok {
+		return c
+	}
+	return 'F'
 }
 
 // appendJSONString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD.
@@ -86,117 +158,4 @@ func appendJSONString(b []byte, s string) []byte {
 		}
 	}
 	return append(b, '"')
-}
-
-// writeAtomic writes data to path through a temporary file in the same
-// directory and a rename, so a reader sees either no file or all of it.
-// The file is made readable by everyone (dependents may run as other users).
-func writeAtomic(path string, data []byte) error {
-	return replaceAtomically(path, 0o644, func(f *os.File) error {
-		_, err := f.Write(data)
-		return err
-	})
-}
-
-// replaceAtomically creates path with the given mode (regardless of the
-// umask) by letting fill write a temporary file in path's directory and
-// renaming it into place. On any error the temporary file is removed and
-// path is left as it was.
-func replaceAtomically(path string, mode os.FileMode, fill func(*os.File) error) error {
-	dir, base := splitDir(path)
-	tmp := tempName(dir, base)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	err = fill(f)
-	if err == nil {
-		err = f.Chmod(mode)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
-}
-
-// splitDir splits path into its directory ("." if none) and base name.
-func splitDir(path string) (string, string) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	return dir, base
-}
-
-// tempName returns a name for a temporary file next to base in dir. Steps
-// in a pod usually all run as PID 1 of their own PID namespace, so the name
-// also carries the time in nanoseconds to stay unique in a shared directory.
-func tempName(dir, base string) string {
-	return filepath.Join(dir, "."+base+".tmp."+strconv.Itoa(os.Getpid())+"."+strconv.FormatInt(time.Now().UnixNano(), 36))
-}
-
-// writeInPlace overwrites path without replacing the file: kubelet
-// bind-mounts the termination message file, so it cannot be renamed over.
-func writeInPlace(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// readReport reads a recorded report (one this program wrote); only the
-// reason and exit code are extracted. ok is false when the file is missing
-// or does not hold a report. present is false unless the file is known to
-// exist: a path that cannot even be looked up (a directory on the way that
-// is not searchable or not a directory) is no record of a finished run.
-func readReport(path string) (data []byte, r report, present bool, ok bool) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, r, exists(path), false
-	}
-	s := string(data)
-	reason, ok1 := jsonField(s, "reason")
-	code, ok2 := jsonField(s, "exitCode")
-	if !ok1 || !ok2 || len(reason) < 2 || reason[0] != '"' {
-		return data, r, true, false
-	}
-	r.Reason = reason[1 : len(reason)-1]
-	if r.ExitCode, err = strconv.Atoi(code); err != nil {
-		return data, r, true, false
-	}
-	return data, r, true, true
-}
-
-// jsonField returns the raw value of a top-level field whose value is a
-// number or a string without escapes, as in the reports this program writes.
-func jsonField(s, name string) (string, bool) {
-	key := `"` + name + `":`
-	i := strings.Index(s, key)
-	if i < 0 {
-		return "", false
-	}
-	v := s[i+len(key):]
-	if strings.HasPrefix(v, `"`) {
-		end := strings.IndexByte(v[1:], '"')
-		if end < 0 {
-			return "", false
-		}
-		return v[:end+2], true
-	}
-	end := strings.IndexAny(v, ",}")
-	if end < 0 {
-		return "", false
-	}
-	return strings.TrimSpace(v[:end]), true
 }

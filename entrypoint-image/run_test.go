@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -14,15 +13,15 @@ import (
 // A timeout sends SIGTERM to the whole process group: the command's
 // grandchild dies with it.
 func TestTimeoutKillsProcessGroup(t *testing.T) {
-	root := mkdirs(t, "me")
-	code, p := run(t, root, "-step_name=me", "-post_file=me/done", "-termination_path=me/report",
-		"-timeout=300ms", "-entrypoint=sh", "--", "-c", "sleep 60 & echo $! > gc.pid; wait")
+	root := newRoot(t, "me")
+	code, p := run(t, root, stepArgs(root, "me", "-timeout=300ms",
+		"-entrypoint=sh", "--", "-c", "sleep 60 & echo $! > gc.pid; wait")...)
 	if code != exitTimedOut {
 		t.Fatalf("exit %d, want %d; %s", code, exitTimedOut, p.stderr.String())
 	}
 	gc := readPid(t, filepath.Join(root, "gc.pid"))
 	waitFor(t, "grandchild to die", func() bool { return processGone(gc) })
-	r := readReportFile(t, filepath.Join(root, "me/done.err"))
+	r := readReportFile(t, rec(root, "me", fileErr))
 	if r.Reason != reasonTimedOut || r.ExitCode != exitTimedOut || r.Attempts != 1 {
 		t.Fatalf("report %+v", r)
 	}
@@ -30,9 +29,9 @@ func TestTimeoutKillsProcessGroup(t *testing.T) {
 
 // A group that ignores SIGTERM is SIGKILLed after the grace period.
 func TestTimeoutEscalatesToSIGKILL(t *testing.T) {
-	root := mkdirs(t, "me")
-	code, p := run(t, root, "-post_file=me/done", "-timeout=200ms", "-timeout_grace=300ms",
-		"-entrypoint=sh", "--", "-c", "trap '' TERM; sleep 60 & echo $! > gc.pid; wait")
+	root := newRoot(t, "me")
+	code, p := run(t, root, stepArgs(root, "me", "-timeout=200ms", "-timeout_grace=300ms",
+		"-entrypoint=sh", "--", "-c", "trap '' TERM; sleep 60 & echo $! > gc.pid; wait")...)
 	if code != exitTimedOut {
 		t.Fatalf("exit %d, want %d; %s", code, exitTimedOut, p.stderr.String())
 	}
@@ -44,30 +43,30 @@ func TestTimeoutEscalatesToSIGKILL(t *testing.T) {
 }
 
 func TestRetrySucceedsOnSecondAttempt(t *testing.T) {
-	root := mkdirs(t, "me")
-	code, p := run(t, root, "-step_name=me", "-post_file=me/done", "-retries=3",
-		"-entrypoint=sh", "--", "-c", "echo x >> attempts; [ -e marker ] && exit 0; : > marker; exit 3")
+	root := newRoot(t, "me")
+	code, p := run(t, root, stepArgs(root, "me", "-retries=3",
+		"-entrypoint=sh", "--", "-c", "echo x >> attempts; [ -e marker ] && exit 0; : > marker; exit 3")...)
 	if code != 0 {
 		t.Fatalf("exit %d; %s", code, p.stderr.String())
 	}
-	r := readReportFile(t, filepath.Join(root, "me/done"))
+	r := readReportFile(t, rec(root, "me", fileDone))
 	if r.Reason != reasonSucceeded || r.Attempts != 2 || r.ExitCode != 0 {
 		t.Fatalf("report %+v", r)
 	}
 	if got, _ := os.ReadFile(filepath.Join(root, "attempts")); string(got) != "x\nx\n" {
 		t.Fatalf("command ran %q", got)
 	}
-	mustNotExist(t, filepath.Join(root, "me/done.err"))
+	mustNotExist(t, rec(root, "me", fileErr))
 }
 
 func TestRetriesExhausted(t *testing.T) {
-	root := mkdirs(t, "me")
-	code, p := run(t, root, "-post_file=me/done", "-retries=1",
-		"-entrypoint=sh", "--", "-c", "echo x >> attempts; exit 3")
+	root := newRoot(t, "me")
+	code, p := run(t, root, stepArgs(root, "me", "-retries=1",
+		"-entrypoint=sh", "--", "-c", "echo x >> attempts; exit 3")...)
 	if code != 3 {
 		t.Fatalf("exit %d; %s", code, p.stderr.String())
 	}
-	r := readReportFile(t, filepath.Join(root, "me/done.err"))
+	r := readReportFile(t, rec(root, "me", fileErr))
 	if r.Reason != reasonFailed || r.Attempts != 2 || r.ExitCode != 3 {
 		t.Fatalf("report %+v", r)
 	}
@@ -88,18 +87,17 @@ func TestBackoffIsDocumented(t *testing.T) {
 	}
 }
 
-// on_error continue: P (not P.err), exit 0, the report keeps the real code,
-// and dependents run.
+// on_error continue: done (not done.err), exit 0, the report keeps the real
+// code, and dependents run.
 func TestOnErrorContinue(t *testing.T) {
-	root := mkdirs(t, "a", "b")
-	b := start(t, root, "-step_name=b", "-wait_file=a/done", "-post_file=b/done", "-entrypoint=sh", "--", "-c", "touch ran-b")
-	code, p := run(t, root, "-step_name=a", "-post_file=a/done", "-termination_path=a/report",
-		"-on_error=continue", "-entrypoint=sh", "--", "-c", "exit 7")
+	root := newRoot(t, "a", "b")
+	b := start(t, root, stepArgs(root, "b", "-wait=a", "-entrypoint=sh", "--", "-c", "touch ran-b")...)
+	code, p := run(t, root, stepArgs(root, "a", "-on_error=continue", "-entrypoint=sh", "--", "-c", "exit 7")...)
 	if code != 0 {
 		t.Fatalf("exit %d; %s", code, p.stderr.String())
 	}
-	mustNotExist(t, filepath.Join(root, "a/done.err"))
-	r := readReportFile(t, filepath.Join(root, "a/done"))
+	mustNotExist(t, rec(root, "a", fileErr))
+	r := readReportFile(t, rec(root, "a", fileDone))
 	if r.Reason != reasonFailed || r.ExitCode != 7 {
 		t.Fatalf("report %+v", r)
 	}
@@ -114,39 +112,39 @@ func TestOnErrorContinue(t *testing.T) {
 func TestRestartIdempotence(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
+		extra  []string
 		script string
 		want   int
 		record string
 	}{
-		{"succeeded", "echo x >> count", 0, "done"},
-		{"failed", "echo x >> count; exit 5", 5, "done.err"},
-		{"continued", "echo x >> count; exit 6", 0, "done"},
+		{"succeeded", nil, "echo x >> count", 0, fileDone},
+		{"failed", nil, "echo x >> count; exit 5", 5, fileErr},
+		{"continued", []string{"-on_error=continue"}, "echo x >> count; exit 6", 0, fileDone},
+		{"skipped by condition", []string{"-run_if=any_failed"}, "echo x >> count", 0, fileErr},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			root := mkdirs(t, "me")
-			args := []string{"-step_name=me", "-post_file=me/done", "-termination_path=me/report"}
-			if tc.name == "continued" {
-				args = append(args, "-on_error=continue")
-			}
-			args = append(args, "-entrypoint=sh", "--", "-c", tc.script)
+			root := newRoot(t, "me")
+			args := stepArgs(root, "me", append(tc.extra, "-entrypoint=sh", "--", "-c", tc.script)...)
 			code, p := run(t, root, args...)
 			if code != tc.want {
 				t.Fatalf("first run: exit %d; %s", code, p.stderr.String())
 			}
-			first, _ := os.ReadFile(filepath.Join(root, "me", tc.record))
-			os.Remove(filepath.Join(root, "me/report")) // a fresh container
+			first, _ := os.ReadFile(rec(root, "me", tc.record))
+			os.Remove(rec(root, "me", fileReport)) // a fresh container
 			code, p = run(t, root, args...)
 			if code != tc.want {
 				t.Fatalf("second run: exit %d; %s", code, p.stderr.String())
 			}
-			if got, _ := os.ReadFile(filepath.Join(root, "count")); string(got) != "x\n" {
-				t.Fatalf("command ran again: %q", got)
+			if tc.name != "skipped by condition" {
+				if got, _ := os.ReadFile(filepath.Join(root, "count")); string(got) != "x\n" {
+					t.Fatalf("command ran again: %q", got)
+				}
 			}
-			again, _ := os.ReadFile(filepath.Join(root, "me", tc.record))
+			again, _ := os.ReadFile(rec(root, "me", tc.record))
 			if string(again) != string(first) {
 				t.Fatalf("record changed: %q -> %q", first, again)
 			}
-			if rep, _ := os.ReadFile(filepath.Join(root, "me/report")); string(rep) != string(first) {
+			if rep, _ := os.ReadFile(rec(root, "me", fileReport)); string(rep) != string(first) {
 				t.Fatalf("termination report not restored: %q", rep)
 			}
 		})
@@ -157,23 +155,23 @@ func TestRestartIdempotence(t *testing.T) {
 // gives 128+n.
 func TestSignalForwarding(t *testing.T) {
 	t.Run("USR1 handled by the command", func(t *testing.T) {
-		root := mkdirs(t, "me")
-		p := start(t, root, "-post_file=me/done", "-entrypoint=sh", "--", "-c",
-			"trap 'echo got > got-usr1; exit 9' USR1; : > ready; while :; do sleep 0.02; done")
+		root := newRoot(t, "me")
+		p := start(t, root, stepArgs(root, "me", "-entrypoint=sh", "--", "-c",
+			"trap 'echo got > got-usr1; exit 9' USR1; : > ready; while :; do sleep 0.02; done")...)
 		waitFor(t, "ready", func() bool { return exists(filepath.Join(root, "ready")) })
 		_ = p.cmd.Process.Signal(syscall.SIGUSR1)
 		if code := p.wait(); code != 9 {
 			t.Fatalf("exit %d; %s", code, p.stderr.String())
 		}
 		mustExist(t, filepath.Join(root, "got-usr1"))
-		if r := readReportFile(t, filepath.Join(root, "me/done.err")); r.ExitCode != 9 || r.Reason != reasonFailed {
+		if r := readReportFile(t, rec(root, "me", fileErr)); r.ExitCode != 9 || r.Reason != reasonFailed {
 			t.Fatalf("report %+v", r)
 		}
 	})
 	t.Run("TERM kills the group", func(t *testing.T) {
-		root := mkdirs(t, "me")
-		p := start(t, root, "-post_file=me/done", "-retries=3", "-entrypoint=sh", "--", "-c",
-			"sleep 60 & echo $! > gc.pid; : > ready; wait")
+		root := newRoot(t, "me")
+		p := start(t, root, stepArgs(root, "me", "-retries=3", "-entrypoint=sh", "--", "-c",
+			"sleep 60 & echo $! > gc.pid; : > ready; wait")...)
 		waitFor(t, "ready", func() bool { return exists(filepath.Join(root, "ready")) })
 		gc := readPid(t, filepath.Join(root, "gc.pid"))
 		_ = p.cmd.Process.Signal(syscall.SIGTERM)
@@ -182,82 +180,35 @@ func TestSignalForwarding(t *testing.T) {
 		}
 		waitFor(t, "grandchild to die", func() bool { return processGone(gc) })
 		// a terminating signal stops the retries
-		if r := readReportFile(t, filepath.Join(root, "me/done.err")); r.Attempts != 1 || r.ExitCode != 143 {
+		if r := readReportFile(t, rec(root, "me", fileErr)); r.Attempts != 1 || r.ExitCode != 143 {
 			t.Fatalf("report %+v", r)
 		}
 	})
 	t.Run("TERM while waiting", func(t *testing.T) {
-		root := mkdirs(t, "me", "dep")
-		p := start(t, root, "-post_file=me/done", "-wait_file=dep/done", "-entrypoint=true")
-		waitFor(t, "started", func() bool { return exists(filepath.Join(root, "me/done.started")) })
-		time.Sleep(50 * time.Millisecond)
+		root := newRoot(t, "me", "dep")
+		p := start(t, root, stepArgs(root, "me", "-wait=dep", "-entrypoint=true")...)
+		p.waitBlocked(root, "me")
 		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 		if code := p.wait(); code != 143 {
 			t.Fatalf("exit %d; %s", code, p.stderr.String())
 		}
-		if r := readReportFile(t, filepath.Join(root, "me/done.err")); r.Reason != reasonAborted {
+		if r := readReportFile(t, rec(root, "me", fileErr)); r.Reason != reasonAborted || r.ExitCode != 143 {
 			t.Fatalf("report %+v", r)
 		}
 	})
-}
-
-// Bad use: one line on stderr naming the problem, non-zero exit, P.err.
-func TestBadUse(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		args []string
-		code int
-		want string
-	}{
-		{"unknown flag", []string{"-bogus=1", "-entrypoint=true"}, exitWrapper, "-bogus"},
-		{"missing entrypoint", []string{"--", "echo"}, exitWrapper, "-entrypoint"},
-		{"bad duration", []string{"-timeout=soon", "-entrypoint=true"}, exitWrapper, "-timeout"},
-		{"negative retries", []string{"-retries=-1", "-entrypoint=true"}, exitWrapper, "-retries"},
-		{"bad on_error", []string{"-on_error=maybe", "-entrypoint=true"}, exitWrapper, "-on_error"},
-		{"command not found", []string{"-entrypoint=no-such-command-cdk8s"}, exitNotFound, "no-such-command-cdk8s"},
-		{"path not found", []string{"-entrypoint=./no-such-file"}, exitNotFound, "no-such-file"},
-		{"not executable", []string{"-entrypoint=./plain"}, exitNotExec, "plain"},
-		{"cp usage", []string{"cp", "onlyone"}, exitWrapper, "usage"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			root := mkdirs(t, "me", "abort")
-			os.WriteFile(filepath.Join(root, "plain"), []byte("data"), 0o644)
-			args := tc.args
-			if args[0] != "cp" {
-				args = append([]string{"-step_name=me", "-post_file=me/done", "-termination_path=me/report", "-abort_file=abort/failed"}, args...)
-			}
-			p := start(t, root, args...)
-			code := p.wait()
-			if code != tc.code {
-				t.Fatalf("exit %d, want %d; stderr %q", code, tc.code, p.stderr.String())
-			}
-			stderr := p.stderr.String()
-			if !strings.HasSuffix(stderr, "\n") || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.want) {
-				t.Fatalf("want one line naming %q on stderr, got %q", tc.want, stderr)
-			}
-			if args[0] == "cp" {
-				return
-			}
-			r := readReportFile(t, filepath.Join(root, "me/done.err"))
-			if r.Reason != reasonFailed || r.ExitCode != tc.code || r.Message == "" {
-				t.Fatalf("report %+v", r)
-			}
-			mustExist(t, filepath.Join(root, "me/report"))
-			mustExist(t, filepath.Join(root, "abort/failed"))
-		})
-	}
 }
 
 // The command is looked up like a shell would: PATH, or the shell's default
 // search path when PATH is unset; arguments are passed verbatim.
 func TestPathLookup(t *testing.T) {
-	root := mkdirs(t, "bin", "me")
+	root := newRoot(t, "me")
+	os.Mkdir(filepath.Join(root, "bin"), 0o755)
 	script := "#!/bin/sh\nprintf '%s|' \"$@\" > out\n"
 	if err := os.WriteFile(filepath.Join(root, "bin/mytool"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	p := startEnv(t, root, []string{"PATH=/nonexistent:" + filepath.Join(root, "bin")},
-		"-entrypoint=mytool", "--", "a b", "$HOME", "'q'", "")
+	p := startWith(t, root, []string{"PATH=/nonexistent:" + filepath.Join(root, "bin")}, nil,
+		stepArgs(root, "me", "-entrypoint=mytool", "--", "a b", "$HOME", "'q'", "")...)
 	if code := p.wait(); code != 0 {
 		t.Fatalf("exit %d; %s", code, p.stderr.String())
 	}
@@ -266,7 +217,8 @@ func TestPathLookup(t *testing.T) {
 	}
 	// PATH unset: the default search path finds env, and the environment
 	// is passed on unchanged (still without PATH).
-	p = startEnv(t, root, []string{"ONLY=1"}, "-entrypoint=env")
+	os.Remove(rec(root, "me", fileDone))
+	p = startWith(t, root, []string{"ONLY=1"}, nil, stepArgs(root, "me", "-entrypoint=env")...)
 	if code := p.wait(); code != 0 {
 		t.Fatalf("exit %d; %s", code, p.stderr.String())
 	}
@@ -278,13 +230,12 @@ func TestPathLookup(t *testing.T) {
 // A command given as a path may be created by a dependency: it is looked up
 // again after the wait.
 func TestCommandCreatedByDependency(t *testing.T) {
-	root := mkdirs(t, "a", "me", "ws")
-	p := start(t, root, "-wait_file=a/done", "-post_file=me/done", "-entrypoint=ws/tool")
-	if !p.runningAfter(50 * time.Millisecond) {
-		t.Fatalf("ended early: %s", p.stderr.String())
-	}
+	root := newRoot(t, "a", "me")
+	os.Mkdir(filepath.Join(root, "ws"), 0o755)
+	p := start(t, root, stepArgs(root, "me", "-wait=a", "-entrypoint=ws/tool")...)
+	p.waitBlocked(root, "me")
 	os.WriteFile(filepath.Join(root, "ws/tool"), []byte("#!/bin/sh\ntouch ran\n"), 0o755)
-	publish(t, filepath.Join(root, "a/done"), report{Reason: reasonSucceeded})
+	publish(t, rec(root, "a", fileDone), report{Reason: reasonSucceeded})
 	if code := p.wait(); code != 0 {
 		t.Fatalf("exit %d; %s", code, p.stderr.String())
 	}
@@ -293,41 +244,41 @@ func TestCommandCreatedByDependency(t *testing.T) {
 
 // A signalled command: 128+n.
 func TestKilledBySignalExitCode(t *testing.T) {
-	root := mkdirs(t, "me")
-	code, p := run(t, root, "-post_file=me/done", "-entrypoint=sh", "--", "-c", "kill -9 $$")
+	root := newRoot(t, "me")
+	code, p := run(t, root, stepArgs(root, "me", "-entrypoint=sh", "--", "-c", "kill -9 $$")...)
 	if code != 128+9 {
 		t.Fatalf("exit %d; %s", code, p.stderr.String())
 	}
 }
 
-// A second wrapper for the same post file while the first one runs refuses
-// to start and leaves the first one's records alone.
-func TestSecondWrapperForSamePostFile(t *testing.T) {
-	root := mkdirs(t, "me")
-	first := start(t, root, "-post_file=me/done", "-entrypoint=sh", "--", "-c", ": > ready; sleep 0.5")
+// A second wrapper for the same step while the first one runs refuses to
+// start and leaves the first one's records alone.
+func TestSecondWrapperForSameStep(t *testing.T) {
+	root := newRoot(t, "me")
+	first := start(t, root, stepArgs(root, "me", "-entrypoint=sh", "--", "-c", ": > ready; while [ ! -e go ]; do sleep 0.01; done")...)
 	waitFor(t, "ready", func() bool { return exists(filepath.Join(root, "ready")) })
-	code, p := run(t, root, "-post_file=me/done", "-entrypoint=sh", "--", "-c", "touch second-ran")
+	code, p := run(t, root, stepArgs(root, "me", "-entrypoint=sh", "--", "-c", "touch second-ran")...)
 	if code != exitWrapper || !strings.Contains(p.stderr.String(), "lock held") {
 		t.Fatalf("second: exit %d, stderr %q", code, p.stderr.String())
 	}
-	mustNotExist(t, filepath.Join(root, "me/done.err"))
+	mustNotExist(t, rec(root, "me", fileErr))
 	mustNotExist(t, filepath.Join(root, "second-ran"))
+	os.WriteFile(filepath.Join(root, "go"), nil, 0o644)
 	if code := first.wait(); code != 0 {
 		t.Fatalf("first: exit %d", code)
 	}
-	mustExist(t, filepath.Join(root, "me/done"))
+	mustExist(t, rec(root, "me", fileDone))
 }
 
-// A restarted step whose previous run left P.started behind can meet a
-// dependent's liveness probe, which holds a shared lock on P.lock for a
+// A restarted step whose previous run left done.started behind can meet a
+// dependent's liveness probe, which holds a shared lock on done.lock for a
 // moment. That is not a second wrapper: the step waits for the probe and runs.
 func TestLockTakenDespiteProbe(t *testing.T) {
-	root := mkdirs(t, "me")
-	post := filepath.Join(root, "me/done")
-	if err := writeAtomic(post+suffixStarted, []byte("{}\n")); err != nil {
+	root := newRoot(t, "me")
+	if err := createEmpty(rec(root, "me", fileStarted)); err != nil {
 		t.Fatal(err)
 	}
-	fd, err := syscall.Open(post+suffixLock, syscall.O_RDONLY|syscall.O_CREAT|syscall.O_CLOEXEC, 0o644)
+	fd, err := syscall.Open(rec(root, "me", fileLock), syscall.O_RDONLY|syscall.O_CREAT|syscall.O_CLOEXEC, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,24 +286,24 @@ func TestLockTakenDespiteProbe(t *testing.T) {
 	if err := syscall.Flock(fd, syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
 		t.Fatal(err)
 	}
-	p := start(t, root, "-post_file=me/done", "-entrypoint=sh", "--", "-c", "touch ran")
-	time.Sleep(20 * time.Millisecond)
-	syscall.Flock(fd, syscall.LOCK_UN) // the probe ends
+	p := start(t, root, stepArgs(root, "me", "-entrypoint=sh", "--", "-c", "touch ran")...)
+	time.Sleep(20 * time.Millisecond) // the probe lasts a moment (less than lockProbeWait)
+	syscall.Flock(fd, syscall.LOCK_UN)
 	if code := p.wait(); code != 0 {
 		t.Fatalf("exit %d; %s", code, p.stderr.String())
 	}
 	mustExist(t, filepath.Join(root, "ran"))
-	mustExist(t, post)
+	mustExist(t, rec(root, "me", fileDone))
 }
 
-// A post file that cannot be read because its directory is unusable is not
-// a record of a finished run: the wrapper must not exit 0 "already
-// finished" without running, but fail as the wrapper's own error.
-func TestUnreadablePostFileIsNotARecord(t *testing.T) {
+// A state directory that cannot be used is not a record of a finished run:
+// the wrapper must not exit 0 "already finished" without running, but fail
+// as the wrapper's own error.
+func TestUnusableStateDirIsNotARecord(t *testing.T) {
 	t.Run("not a directory", func(t *testing.T) {
-		root := t.TempDir()
-		os.WriteFile(filepath.Join(root, "me"), []byte("a file"), 0o644)
-		code, p := run(t, root, "-post_file=me/done", "-entrypoint=sh", "--", "-c", "touch ran")
+		root := newRoot(t)
+		os.WriteFile(filepath.Join(root, "steps/me"), []byte("a file"), 0o644)
+		code, p := run(t, root, stepArgs(root, "me", "-entrypoint=sh", "--", "-c", "touch ran")...)
 		if code != exitWrapper || strings.Contains(p.stderr.String(), "already finished") {
 			t.Fatalf("exit %d, want %d; stderr %q", code, exitWrapper, p.stderr.String())
 		}
@@ -362,16 +313,14 @@ func TestUnreadablePostFileIsNotARecord(t *testing.T) {
 		if os.Geteuid() != 0 {
 			t.Skip("needs root to switch to uid 65532")
 		}
-		root := t.TempDir()
+		root := newRoot(t)
 		os.Chmod(filepath.Dir(root), 0o755)
 		os.Chmod(root, 0o777)
-		os.Mkdir(filepath.Join(root, "me"), 0o700)
-		cmd := exec.Command(binPath, "-post_file=me/done", "-termination_path=report", "-entrypoint=sh", "--", "-c", "touch ran")
-		cmd.Dir = root
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65532, Gid: 65532}}
-		out, err := cmd.CombinedOutput()
-		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitWrapper {
-			t.Fatalf("want exit %d, got %v: %s", exitWrapper, err, out)
+		os.Mkdir(filepath.Join(root, "steps/me"), 0o700)
+		p := startWith(t, root, nil, &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65532, Gid: 65532}},
+			stepArgs(root, "me", "-entrypoint=sh", "--", "-c", "touch ran")...)
+		if code := p.wait(); code != exitWrapper {
+			t.Fatalf("want exit %d, got %d: %s", exitWrapper, code, p.stderr.String())
 		}
 		mustNotExist(t, filepath.Join(root, "ran"))
 	})
@@ -381,26 +330,26 @@ func TestUnreadablePostFileIsNotARecord(t *testing.T) {
 // binary format) never ran: the report says 0 attempts and startedAt equals
 // finishedAt, as for any step that never ran.
 func TestExecFailureIsNotAnAttempt(t *testing.T) {
-	root := mkdirs(t, "me")
+	root := newRoot(t, "me")
 	os.WriteFile(filepath.Join(root, "tool"), []byte("\x00\x01\x02 not a program\n"), 0o755)
-	code, p := run(t, root, "-step_name=me", "-post_file=me/done", "-retries=2", "-entrypoint=./tool")
+	code, p := run(t, root, stepArgs(root, "me", "-retries=2", "-entrypoint=./tool")...)
 	if code != exitNotExec {
 		t.Fatalf("exit %d, want %d; %s", code, exitNotExec, p.stderr.String())
 	}
-	r := readReportFile(t, filepath.Join(root, "me/done.err"))
+	r := readReportFile(t, rec(root, "me", fileErr))
 	if r.Reason != reasonFailed || r.ExitCode != exitNotExec || r.Attempts != 0 || r.StartedAt != r.FinishedAt {
 		t.Fatalf("report %+v", r)
 	}
 }
 
 // A signal that reaches the wrapper just after the command was forked is
-// passed on too: it is not dropped while the wrapper finishes starting it
-// (closing the waiter's inotify descriptor alone can take milliseconds).
+// passed on too: it is not dropped while the wrapper finishes starting it.
 func TestSignalRightAfterStartIsForwarded(t *testing.T) {
+	nativeOnly(t, "watches the wrapper's children in /proc")
 	for i := 0; i < 5; i++ {
-		root := mkdirs(t, "dep", "me")
-		publish(t, filepath.Join(root, "dep/done"), report{Reason: reasonSucceeded})
-		p := start(t, root, "-wait_file=dep/done", "-post_file=me/done", "-entrypoint=sleep", "--", "2")
+		root := newRoot(t, "dep", "me")
+		publish(t, rec(root, "dep", fileDone), report{Reason: reasonSucceeded})
+		p := start(t, root, stepArgs(root, "me", "-wait=dep", "-entrypoint=sleep", "--", "2")...)
 		pid := p.cmd.Process.Pid
 		deadline := time.Now().Add(10 * time.Second)
 		for !hasChild(pid) {

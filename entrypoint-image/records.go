@@ -1,0 +1,157 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// Files in a step's state directory D = <root>/steps/<step> (docs/contract.md).
+const (
+	fileDone    = "done"         // succeeded (or failed under -on_error=continue)
+	fileErr     = "done.err"     // any other end
+	fileLock    = "done.lock"    // exclusive flock for the wrapper's whole life
+	fileStarted = "done.started" // start marker, an empty file
+	fileReport  = "report"       // termination message, written in place
+	dirResults  = "results"      // the step's declared results
+)
+
+// stepDir is D(step).
+func stepDir(root, step string) string { return root + "/steps/" + step }
+
+// abortPath is the fail-fast marker.
+func abortPath(root string) string { return root + "/abort/failed" }
+
+// exists reports whether path exists (a single stat).
+func exists(path string) bool {
+	var st syscall.Stat_t
+	return syscall.Stat(path, &st) == nil
+}
+
+// writeAtomic writes data to path through a temporary file in the same
+// directory and a rename, so a reader sees either no file or all of it.
+// The file is made readable by everyone (dependents may run as other users).
+func writeAtomic(path string, data []byte) error {
+	return replaceAtomically(path, 0o644, func(f *os.File) error {
+		_, err := f.Write(data)
+		return err
+	})
+}
+
+// replaceAtomically creates path with the given mode (regardless of the
+// umask) by letting fill write a temporary file in path's directory and
+// renaming it into place. On any error the temporary file is removed and
+// path is left as it was.
+func replaceAtomically(path string, mode os.FileMode, fill func(*os.File) error) error {
+	dir, base := splitDir(path)
+	tmp := tempName(dir, base)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	err = fill(f)
+	if err == nil {
+		err = f.Chmod(mode)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// splitDir splits path into its directory ("." if none) and base name.
+func splitDir(path string) (string, string) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	return dir, base
+}
+
+// tempName returns a name for a temporary file next to base in dir. Steps
+// in a pod usually all run as PID 1 of their own PID namespace, so the name
+// also carries the time in nanoseconds to stay unique in a shared directory.
+func tempName(dir, base string) string {
+	return filepath.Join(dir, "."+base+".tmp."+strconv.Itoa(os.Getpid())+"."+strconv.FormatInt(time.Now().UnixNano(), 36))
+}
+
+// createEmpty creates path as an empty file (or leaves it as it is): it
+// needs an inode but no free space, so it works on a full volume.
+func createEmpty(path string) error {
+	fd, err := syscall.Open(path, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_CLOEXEC, 0o644)
+	if err != nil {
+		return &os.PathError{Op: "create", Path: path, Err: err}
+	}
+	_ = syscall.Fchmod(fd, 0o644)
+	return syscall.Close(fd)
+}
+
+// createAbort creates the fail-fast marker; the first failing step's name
+// stays in it (hard link, which fails if the marker exists).
+func createAbort(path, stepName string) error {
+	dir, base := splitDir(path)
+	tmp := tempName(dir, base)
+	if err := os.WriteFile(tmp, []byte(stepName+"\n"), 0o644); err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	err := os.Link(tmp, path)
+	if err == nil || errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	return os.Rename(tmp, path)
+}
+
+// reportFile is the termination-message file. The kubelet bind-mounts it,
+// so it is written in place, never renamed over. Its blocks are reserved at
+// start (fallocate, keeping the size 0), so that the final report can be
+// written even when the volume fills up while the command runs.
+type reportFile struct {
+	f      *os.File
+	budget int
+}
+
+// openReport opens (creating, emptying) the report file; errors are
+// returned but leave a usable reportFile that writes nothing.
+func openReport(path string, budget int) (*reportFile, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return &reportFile{budget: budget}, err
+	}
+	_ = syscall.Fallocate(int(f.Fd()), 1 /* FALLOC_FL_KEEP_SIZE */, 0, int64(budget))
+	return &reportFile{f: f, budget: budget}, nil
+}
+
+// write writes the report within the budget.
+func (rf *reportFile) write(r *report) error {
+	if rf == nil || rf.f == nil {
+		return nil
+	}
+	data := r.budgeted(rf.budget)
+	if _, err := rf.f.WriteAt(data, 0); err != nil {
+		return err
+	}
+	return rf.f.Truncate(int64(len(data)))
+}
+
+// readRecord reads a completion record. present is false unless the file is
+// known to exist: a path that cannot even be looked up (a directory on the
+// way that is not searchable or not a directory) is no record of a finished
+// run. ok is false when it does not hold a report.
+func readRecord(path string) (r report, present, ok bool) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return r, exists(path), false
+	}
+	r, ok = parseReport(data)
+	return r, true, ok
+}

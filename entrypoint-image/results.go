@@ -1,0 +1,93 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+	"unicode/utf8"
+)
+
+// envResults names the directory of a step's declared results.
+const envResults = "CDK8S_STEPS_RESULTS"
+
+// maxResult is the largest value of one result, in bytes.
+const maxResult = 4096
+
+// readResults reads the declared results from dir after the command exited
+// 0: one trailing newline trimmed, valid UTF-8, at most maxResult bytes.
+// The error names the result.
+func readResults(dir string, names []string) ([]result, error) {
+	var out []result
+	for _, n := range names {
+		path := dir + "/" + n
+		f, err := os.Open(path)
+		if err != nil {
+			if os.IsNotExist(err) {
+				return nil, fmt.Errorf("result %s was not written (the command must write %s)", n, path)
+			}
+			return nil, fmt.Errorf("result %s cannot be read: %v", n, err)
+		}
+		buf := make([]byte, maxResult+2)
+		k, err := io.ReadFull(f, buf)
+		f.Close()
+		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+			return nil, fmt.Errorf("result %s cannot be read: %v", n, err)
+		}
+		v := buf[:k]
+		if k > 0 && v[k-1] == '\n' {
+			v = v[:k-1]
+		}
+		if len(v) > maxResult {
+			return nil, fmt.Errorf("result %s is larger than %d bytes", n, maxResult)
+		}
+		if !utf8.Valid(v) {
+			return nil, fmt.Errorf("result %s is not valid UTF-8", n)
+		}
+		out = append(out, result{n, string(v)})
+	}
+	return out, nil
+}
+
+// producerValues reads result values from producers' completion records;
+// one read per producer.
+type producerValues struct {
+	root    string
+	records map[string][]result // nil slice: the producer did not succeed
+}
+
+func newProducerValues(root string) *producerValues {
+	return &producerValues{root: root, records: map[string][]result{}}
+}
+
+// value returns a result's value; set is false when the producer did not
+// succeed (no done, or a done whose reason is not Succeeded) or did not
+// record that result.
+func (p *producerValues) value(ref resultRef) (v string, set bool) {
+	res, ok := p.records[ref.step]
+	if !ok {
+		r, _, valid := readRecord(stepDir(p.root, ref.step) + "/" + fileDone)
+		if valid && r.Reason == reasonSucceeded {
+			res = r.Results
+			if res == nil {
+				res = []result{}
+			}
+		}
+		p.records[ref.step] = res
+	}
+	for _, x := range res {
+		if x.name == ref.name {
+			return x.value, true
+		}
+	}
+	return "", false
+}
+
+// mkdirResults creates the results directory (or keeps it) for the command.
+func mkdirResults(dir string) error {
+	err := syscall.Mkdir(dir, 0o755)
+	if err != nil && err != syscall.EEXIST {
+		return &os.PathError{Op: "mkdir", Path: dir, Err: err}
+	}
+	return nil
+}
