@@ -47,21 +47,6 @@ function buildPlainPod(dag: Dag): App {
 
 interface SynthCell { median_ms: number; min_ms: number; reps: number; yaml_bytes: number }
 
-/** Repeats f (construct + synth) until `reps` runs or `budgetMs` spent (at least one run). */
-function time(f: () => string, reps: number, budgetMs: number): SynthCell {
-  const xs: number[] = [];
-  let bytes = 0;
-  const t0 = now();
-  for (let r = 0; r < reps; r++) {
-    gc();
-    const a = now();
-    bytes = f().length;
-    xs.push(now() - a);
-    if (now() - t0 > budgetMs) break;
-  }
-  return { median_ms: median(xs), min_ms: Math.min(...xs), reps: xs.length, yaml_bytes: bytes };
-}
-
 /**
  * Times the functions round-robin (f0, f1, ..., f0, f1, ...) so that load from other processes on
  * the machine hits all alike; stops after `reps` rounds or `budgetMs` (at least one round).
@@ -110,7 +95,7 @@ function synthFigure(quick: boolean) {
     const { app, pod } = buildStepPod(dag);
     const jsonBytes = JSON.stringify(app.charts.map((c) => c.toJson())).length;
     const graph = pod.graph;
-    const pk = time(() => JSON.stringify(graph.peakRequests()), Math.max(1, Math.floor(reps[n] / 2)), budget / 2);
+    const [pk] = timeRounds([() => JSON.stringify(graph.peakRequests())], Math.max(1, Math.floor(reps[n] / 2)), budget / 2);
     const row = {
       steps: n,
       edges: dag.edges,
