@@ -51,26 +51,14 @@ func watchFor(dir, name string) (<-chan int64, func(), error) {
 	return ch, func() { syscall.Close(fd) }, nil
 }
 
+// childrenOf lists the children of every thread of pid (a Go program forks from any thread).
 func childrenOf(pid int) []int {
 	var out []int
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		n, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n))
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) > 1 {
-			if pp, _ := strconv.Atoi(f[1]); pp == pid {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, t := range tasks {
+		b, _ := os.ReadFile(t)
+		for _, f := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(f); err == nil {
 				out = append(out, n)
 			}
 		}
@@ -138,6 +126,9 @@ func deadDep(w waiter, whileWaiting bool, observe time.Duration, i int, rng *ran
 			if len(kids) == 0 {
 				time.Sleep(time.Millisecond)
 			}
+		}
+		if len(kids) == 0 {
+			return s, errors.New("the dependency's wrapper has no child after 200 ms")
 		}
 		for _, k := range kids {
 			if holdsFile(k, "done.lock") {
