@@ -302,10 +302,15 @@ func blockedWaiting(pid int) bool {
 
 // waitBlocked waits until the wrapper has started (its start marker
 // exists) and is asleep, so that what the test does next happens while it
-// waits.
+// waits; or until it has exited.
 func (p *proc) waitBlocked(root, step string) {
 	p.t.Helper()
 	waitFor(p.t, step+" waiting", func() bool {
+		select {
+		case <-p.done:
+			return true
+		default:
+		}
 		return exists(rec(root, step, fileStarted)) && blockedWaiting(p.cmd.Process.Pid)
 	})
 }

@@ -108,6 +108,7 @@ func (w *waiter) inotifyWait(fd int) (d decision, ok bool) {
 	}
 	buf := make([]byte, 16*1024)
 	events := make([]syscall.EpollEvent, 1)
+	trimThreads()
 	for {
 		timeout := -1
 		if !w.recheckAt.IsZero() {

@@ -22,7 +22,7 @@ const lockProbeWait = 200 * time.Millisecond
 // close-on-exec, so the command never holds the lock.
 func takeLock(dir string) (*os.File, error) {
 	path := dir + "/" + fileLock
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := openFile(path, syscall.O_RDWR|syscall.O_CREAT, 0o644)
 	if err != nil {
 		return nil, err
 	}

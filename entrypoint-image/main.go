@@ -7,6 +7,7 @@ package main
 
 import (
 	"os"
+	"runtime"
 )
 
 // Exit codes of the wrapper (docs/contract.md, "Exit codes of the wrapper").
@@ -33,6 +34,10 @@ const (
 )
 
 func main() {
+	// One P: the wrapper never has two things to run at once, and every
+	// extra P lets the runtime start another thread (docs: issue 8, a
+	// waiting step costs the runtime's floor).
+	runtime.GOMAXPROCS(1)
 	args := os.Args[1:]
 	if len(args) > 0 && args[0] == "cp" {
 		os.Exit(runCp(args[1:]))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -24,6 +25,29 @@ func stepDir(root, step string) string { return root + "/steps/" + step }
 
 // abortPath is the fail-fast marker.
 func abortPath(root string) string { return root + "/abort/failed" }
+
+// openFile opens path with open(2) and wraps the descriptor in an
+// *os.File. Unlike os.OpenFile it never initialises the runtime's network
+// poller (os.OpenFile tries to register every file with epoll): once that
+// exists, the runtime keeps a thread blocked in epoll_wait for it while
+// the wrapper waits, one thread above the floor of a minimal Go program.
+func openFile(path string, flag int, perm uint32) (*os.File, error) {
+	fd, err := syscall.Open(path, flag|syscall.O_CLOEXEC, perm)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// readFile reads a whole file (see openFile).
+func readFile(path string) ([]byte, error) {
+	f, err := openFile(path, syscall.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
 
 // exists reports whether path exists (a single stat).
 func exists(path string) bool {
@@ -48,7 +72,7 @@ func writeAtomic(path string, data []byte) error {
 func replaceAtomically(path string, mode os.FileMode, fill func(*os.File) error) error {
 	dir, base := splitDir(path)
 	tmp := tempName(dir, base)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := openFile(tmp, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
@@ -100,11 +124,20 @@ func createEmpty(path string) error {
 func createAbort(path, stepName string) error {
 	dir, base := splitDir(path)
 	tmp := tempName(dir, base)
-	if err := os.WriteFile(tmp, []byte(stepName+"\n"), 0o644); err != nil {
+	f, err := openFile(tmp, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write([]byte(stepName + "\n"))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	defer os.Remove(tmp)
-	err := os.Link(tmp, path)
+	err = os.Link(tmp, path)
 	if err == nil || errors.Is(err, os.ErrExist) {
 		return nil
 	}
@@ -123,7 +156,7 @@ type reportFile struct {
 // openReport opens (creating, emptying) the report file; errors are
 // returned but leave a usable reportFile that writes nothing.
 func openReport(path string, budget int) (*reportFile, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := openFile(path, syscall.O_RDWR|syscall.O_CREAT|syscall.O_TRUNC, 0o644)
 	if err != nil {
 		return &reportFile{budget: budget}, err
 	}
@@ -148,7 +181,7 @@ func (rf *reportFile) write(r *report) error {
 // way that is not searchable or not a directory) is no record of a finished
 // run. ok is false when it does not hold a report.
 func readRecord(path string) (r report, present, ok bool) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		return r, exists(path), false
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"syscall"
 	"unicode/utf8"
 )
@@ -21,7 +22,7 @@ func readResults(dir string, names []string) ([]result, error) {
 	var out []result
 	for _, n := range names {
 		path := dir + "/" + n
-		f, err := os.Open(path)
+		f, err := openFile(path, syscall.O_RDONLY, 0)
 		if err != nil {
 			if os.IsNotExist(err) {
 				return nil, fmt.Errorf("result %s was not written (the command must write %s)", n, path)
@@ -90,4 +91,30 @@ func mkdirResults(dir string) error {
 		return &os.PathError{Op: "mkdir", Path: dir, Err: err}
 	}
 	return nil
+}
+
+// withResultEnv sets each -result_env variable whose value is set, and
+// removes the others from env: an unset result leaves the variable unset.
+func withResultEnv(env []string, vars []resultEnv, values *producerValues) []string {
+	if len(vars) == 0 {
+		return env
+	}
+	var out []string
+	for _, kv := range env {
+		keep := true
+		for _, e := range vars {
+			if strings.HasPrefix(kv, e.env+"=") {
+				keep = false
+			}
+		}
+		if keep {
+			out = append(out, kv)
+		}
+	}
+	for _, e := range vars {
+		if v, set := values.value(e.ref); set {
+			out = append(out, e.env+"="+v)
+		}
+	}
+	return out
 }

@@ -112,11 +112,7 @@ func runStep(args []string) int {
 	if !s.enter(phaseStarting) {
 		select {} // the signal handler records the outcome and exits
 	}
-	for _, e := range cfg.ResultEnv {
-		if v, set := w.values.value(e.ref); set {
-			env = append(env, e.env+"="+v)
-		}
-	}
+	env = withResultEnv(env, cfg.ResultEnv, w.values)
 	if lookErr != nil {
 		if path, lookErr = lookPath(cfg.Entrypoint); lookErr != nil {
 			return s.finish(execFailure(cfg.Entrypoint, lookErr))

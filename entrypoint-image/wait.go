@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -99,7 +98,7 @@ func (w *waiter) marker() (bool, string) {
 	if !w.cfg.FailFast {
 		return false, ""
 	}
-	data, err := os.ReadFile(abortPath(w.cfg.Root))
+	data, err := readFile(abortPath(w.cfg.Root))
 	if err != nil {
 		return exists(abortPath(w.cfg.Root)), ""
 	}
@@ -217,6 +216,7 @@ func (w *waiter) flockWait() (decision, bool) {
 			}
 			continue
 		}
+		trimThreads()
 		if err := awaitLockFree(w.deps[i].dir); err != nil {
 			return decision{}, false
 		}
