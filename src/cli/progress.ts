@@ -6,12 +6,26 @@
 import { displayReason, formatDuration, stepDuration, StepView } from './model';
 
 const ICONS: Record<string, string> = {
-  Succeeded: '✔', Failed: '✖', Skipped: '↷', TimedOut: '⏱', DependencyLost: '☠', Aborted: '■',
-  running: '▶', waiting: '…', pending: '·',
+  Succeeded: '✔',
+  Failed: '✖',
+  Skipped: '↷',
+  TimedOut: '⏱',
+  DependencyLost: '☠',
+  Aborted: '■',
+  running: '▶',
+  waiting: '…',
+  pending: '·',
 };
 const ANSI: Record<string, string> = {
-  Succeeded: '32', Failed: '31', Skipped: '90', TimedOut: '33', DependencyLost: '35', Aborted: '33',
-  running: '34;1', waiting: '36', pending: '90',
+  Succeeded: '32',
+  Failed: '31',
+  Skipped: '90',
+  TimedOut: '33',
+  DependencyLost: '35',
+  Aborted: '33',
+  running: '34;1',
+  waiting: '36',
+  pending: '90',
 };
 
 export interface Sink {
@@ -20,8 +34,20 @@ export interface Sink {
 
 export class Progress {
   private drawn = 0;
+  private lastBlock: string[] = [];
   private readonly last = new Map<string, string>();
-  constructor(private readonly out: Sink, private readonly tty: boolean, private readonly started: number, private readonly rows = 24, private readonly width = 0) {}
+  /**
+   * @param started when the run started (ms), for the clock
+   * @param rows the terminal's height: the block shows at most this many lines
+   * @param width the longest step name, to align the log prefixes
+   */
+  constructor(
+    private readonly out: Sink,
+    private readonly tty: boolean,
+    private readonly started: number,
+    private readonly rows = 24,
+    private readonly width = 0,
+  ) {}
 
   /** Prints log lines (`step | text`) above the progress block. */
   logs(lines: ReadonlyArray<{ step: string; text: string; stream: string }>): void {
@@ -31,15 +57,15 @@ export class Progress {
       const prefix = `${l.step.padEnd(this.width)} |`;
       return `${this.tty && l.stream === 'stderr' ? `\x1b[31m${prefix}\x1b[0m` : prefix} ${l.text}\n`;
     }).join(''));
+    this.draw(this.lastBlock);
   }
 
   /** Shows the steps' current states. */
   update(views: readonly StepView[], now = Date.now()): void {
     if (this.tty) {
       this.clear();
-      const block = this.block(views, now);
-      this.out.write(block.join('\n') + '\n');
-      this.drawn = block.length;
+      this.lastBlock = this.block(views, now);
+      this.draw(this.lastBlock);
       return;
     }
     for (const v of views) {
@@ -55,6 +81,13 @@ export class Progress {
   /** Removes the block (before the final table). */
   finish(): void {
     this.clear();
+    this.lastBlock = [];
+  }
+
+  private draw(block: string[]): void {
+    if (!this.tty || !block.length) return;
+    this.out.write(block.join('\n') + '\n');
+    this.drawn = block.length;
   }
 
   private clock(now: number): string {

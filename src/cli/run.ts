@@ -116,9 +116,9 @@ export async function runCommand(file: string, options: RunOptions, io: RunIo): 
         running = pod;
         for (;;) {
           const snap = await pod.snapshot();
-          printNewLogs(snap);
           const views = viewsOf(w, snap);
           progress.update(views);
+          printNewLogs(snap);
           if (views.every((v) => v.state === 'ended') || Date.now() > deadline) return;
           await sleep(POLL_MS);
         }

@@ -46,7 +46,8 @@ export function factsFromStatus(status: K8sObject | undefined): ContainerFacts |
   if (!status?.state) return undefined;
   const t = status.state.terminated;
   if (t) {
-    return { started: true, exitCode: t.exitCode, report: parseReport(t.message), startedAtMs: timeMs(t.startedAt), finishedAtMs: timeMs(t.finishedAt) };
+    const report = parseReport(t.message);
+    return { started: true, exitCode: t.exitCode, report, startedAtMs: timeMs(t.startedAt), finishedAtMs: timeMs(t.finishedAt) };
   }
   if (status.state.running) return { started: true, startedAtMs: timeMs(status.state.running.startedAt) };
   return { started: false };

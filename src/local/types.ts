@@ -112,6 +112,8 @@ export interface PodResult {
 /** Handle on a pod that is running, given to `whileRunning`. */
 export interface RunningPod {
   readonly podName: string;
+  /** The podman volumes the run created (removed with the pod unless keepPod). */
+  readonly volumes: readonly string[];
   /** Reads a file through the volume mounted at its path in the pod (e.g. `/workspace/stamps`); undefined when absent. */
   readFile(pathInPod: string): Promise<string | undefined>;
   /** Current stamps (from the stamps file). */
@@ -125,8 +127,6 @@ export interface RunningPod {
    * `podman inspect` for all containers).
    */
   snapshot(): Promise<ContainerResult[]>;
-  /** The podman volumes the run created (removed with the pod unless keepPod). */
-  readonly volumes: readonly string[];
 }
 
 /** One line of a container's log (podman's k8s-file log driver: time, stream, text). */

@@ -13,11 +13,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { App, Duration } from 'cdk8s';
+import { ImagePullPolicy } from 'cdk8s-plus-33';
 import * as YAML from 'yaml';
 import { e2eJob, e2ePod, newChart, shStep, synth } from './fixtures';
 import { buildApp } from '../../examples/main';
-import { OnError } from '../../src';
-import { describeContainers, ensureImages, isCI, PodResult, podmanStatus, runPod, sweepLeftovers, WORK_DIR } from '../../src/local';
+import { OnError, Step } from '../../src';
+import { describeContainers, ensureImages, isCI, PodResult, podmanStatus, runPod, STEP_IMAGE, sweepLeftovers, WORK_DIR } from '../../src/local';
 
 const podmanState = podmanStatus();
 
@@ -428,6 +429,64 @@ e2e('e2e in podman', () => {
     const sorted = [...handoffs].sort((x, y) => x - y);
     console.log(`e2e hand-offs over a 10-step chain (ms): median ${sorted[4].toFixed(2)}, max ${sorted[8].toFixed(2)}; all: ${handoffs.map((h) => h.toFixed(2)).join(' ')}`);
   }, TEST_TIMEOUT_MS);
+
+  test('10. a 300-step random DAG with one failing step: exactly its transitive dependents end Skipped', async () => {
+    const N = 300;
+    const FAILING = 'r040';
+    // Deterministic pseudo-random DAG (Park-Miller): each step depends on up to 4 distinct earlier steps.
+    let seed = 20261127;
+    const rand = () => {
+      seed = (seed * 16807) % 2147483647;
+      return (seed - 1) / 2147483646;
+    };
+    const name = (i: number) => `r${String(i).padStart(3, '0')}`;
+    const deps = new Map<string, string[]>();
+    for (let i = 0; i < N; i++) {
+      const want = i === 0 ? 0 : Math.min(i, 1 + Math.floor(rand() * 4));
+      const picked = new Set<string>();
+      while (picked.size < want) picked.add(name(Math.floor(rand() * i)));
+      deps.set(name(i), [...picked]);
+    }
+    const chart = newChart();
+    const pod = e2ePod(chart, 'dag300');
+    const steps = new Map<string, Step>();
+    for (const [s, ds] of deps) {
+      steps.set(s, pod.addStep(s, {
+        image: STEP_IMAGE,
+        imagePullPolicy: ImagePullPolicy.NEVER,
+        command: ['sh', '-c', s === FAILING ? 'echo failing on purpose >&2; exit 9' : 'exit 0'],
+        dependsOn: ds.map((d) => steps.get(d)!),
+      }));
+    }
+    // Expected: the transitive dependents of FAILING are Skipped; everything else succeeds.
+    const dependents = new Map<string, string[]>();
+    for (const [s, ds] of deps) for (const d of ds) dependents.set(d, [...(dependents.get(d) ?? []), s]);
+    const skipped = new Set<string>();
+    const todo = [...(dependents.get(FAILING) ?? [])];
+    while (todo.length) {
+      const s = todo.pop()!;
+      if (!skipped.has(s)) {
+        skipped.add(s);
+        todo.push(...(dependents.get(s) ?? []));
+      }
+    }
+    expect(skipped.size).toBeGreaterThan(10);
+    expect(skipped.size).toBeLessThan(N - 50);
+
+    const t0 = Date.now();
+    const r = await runPod(synth(chart), { timeoutMs: 900_000 });
+    const wallMs = Date.now() - t0;
+    check(r, () => {
+      expect(r.phase).toBe('Failed');
+      const got = (s: string) => ({ step: s, reason: r.container(s).report?.reason, exit: r.container(s).exitCode });
+      for (const s of deps.keys()) {
+        if (s === FAILING) expect(got(s)).toEqual({ step: s, reason: 'Failed', exit: 9 });
+        else if (skipped.has(s)) expect(got(s)).toEqual({ step: s, reason: 'Skipped', exit: 120 });
+        else expect(got(s)).toEqual({ step: s, reason: 'Succeeded', exit: 0 });
+      }
+    });
+    console.log(`e2e 300-step DAG: ${skipped.size} skipped, ${N - 1 - skipped.size} succeeded; kube play to last exit ${(r.elapsedMs / 1000).toFixed(1)} s, with collection and clean-up ${(wallMs / 1000).toFixed(1)} s`);
+  }, 1_200_000);
 
   test('9. the examples that use only local images run green', async () => {
     // Synthesised the way users run it (an App writing one YAML file per chart), into scratch space.

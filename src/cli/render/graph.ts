@@ -4,9 +4,8 @@
  */
 import * as dagre from '@dagrejs/dagre';
 import { StepGraphData } from '../graph-annotation';
-import { StepView } from '../model';
 import { arrowMarker, colorOf, esc, FONT, legend, PLAIN_NODE_COLOR, textOn, textWidth } from './svg';
-import { displayReason } from '../model';
+import { StepView, displayReason } from '../model';
 
 export interface NodeBox {
   readonly step: string;

@@ -26,8 +26,8 @@ export function colorOf(v: StepView): string {
 
 /** Text on a fill: white on dark fills, black on light ones. */
 export function textOn(fill: string): string {
-  const n = parseInt(fill.slice(1), 16);
-  const luminance = 0.299 * (n >> 16) + 0.587 * ((n >> 8) & 0xff) + 0.114 * (n & 0xff);
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(fill.slice(i, i + 2), 16));
+  const luminance = 0.299 * r + 0.587 * g + 0.114 * b;
   return luminance > 150 ? '#000000' : '#ffffff';
 }
 

@@ -1,0 +1,140 @@
+/**
+ * The `cdk8s-steps` command end to end, as a user runs it (through the bin), on pods run in podman:
+ * exit codes, logs in the order written, the final table, clean-up, --keep, --timeout, --timeline;
+ * and `status` on Pod JSON made from real podman runs (converted to the kubelet's status fields and
+ * validated against the Kubernetes schema), finished and still running.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { App } from 'cdk8s';
+import { Pod } from 'kubernetes-models/v1';
+import { e2ePod, newChart, shStep, synth } from './fixtures';
+import { buildApp } from '../../examples/main';
+import { ensureImages, isCI, kubePod, podman, podmanStatus, runPod, sleep } from '../../src/local';
+import { runBin, scratch, writeManifest } from '../cli-helpers';
+
+const available = podmanStatus().available;
+const e2e = available || isCI() ? describe : describe.skip;
+const dir = scratch('cdk8s-steps-e2e-cli-');
+
+async function podsNamed(prefix: string): Promise<string[]> {
+  const r = await podman(['pod', 'ls', '--format', '{{.Name}}']);
+  return r.stdout.split('\n').filter((n) => n.startsWith(prefix));
+}
+
+/** The table rows (after the header) as [step, reason, exit]. */
+function rows(stdout: string): string[][] {
+  const lines = stdout.split('\n');
+  const header = lines.findIndex((l) => /^STEP\s+REASON\s+EXIT\s+DURATION\s+ATTEMPTS\s+RESULTS\s+MESSAGE$/.test(l));
+  expect(header).toBeGreaterThanOrEqual(0);
+  const out: string[][] = [];
+  for (const l of lines.slice(header + 1)) {
+    if (!l.trim()) break;
+    out.push(l.split(/\s+/).slice(0, 3));
+  }
+  return out;
+}
+
+/** A pod whose `alt` step writes to stdout and stderr alternately, then `bad` fails and `after` is skipped. */
+function failingPod() {
+  const chart = newChart();
+  const pod = e2ePod(chart, 'clifail');
+  const alt = shStep(pod, 'alt', 'echo out-1; sleep 0.3; echo err-1 >&2; sleep 0.3; echo out-2; sleep 0.3; echo err-2 >&2');
+  const bad = shStep(pod, 'bad', 'echo breaking >&2; exit 4', { dependsOn: [alt] });
+  shStep(pod, 'after', 'true', { dependsOn: [bad] });
+  return chart;
+}
+
+e2e('cdk8s-steps end to end in podman', () => {
+  beforeAll(async () => {
+    await ensureImages();
+  }, 900_000);
+
+  test('run: an example succeeds (exit 0), --timeline draws it, --keep leaves the pod', async () => {
+    const out = path.join(dir, 'examples');
+    buildApp(new App({ outdir: out })).synth();
+    const timeline = path.join(dir, 'diamond.svg');
+    const r = await runBin(['run', path.join(out, 'local-diamond.k8s.yaml'), '--timeline', timeline, '--keep']);
+    try {
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(r.stdout).toContain('join    | left=42 right=22\n');
+      expect(rows(r.stdout)).toEqual([['prepare', 'Succeeded', '0'], ['left', 'Succeeded', '0'], ['right', 'Succeeded', '0'], ['join', 'Succeeded', '0']]);
+      expect(r.stdout).toMatch(/the run succeeded in [\d.]+ s \(kept: podman pod rm -f local-diamond-/);
+      const svg = fs.readFileSync(timeline, 'utf8');
+      expect(svg.match(/<rect [^>]*fill="#2e7d32" rx="2">/g)).toHaveLength(4);
+      expect(await podsNamed('local-diamond-')).toHaveLength(1);
+    } finally {
+      for (const p of await podsNamed('local-diamond-')) await podman(['pod', 'rm', '-f', '-t', '0', p]);
+    }
+  }, 600_000);
+
+  test('run: a failing step (exit 1), logs in the order written, the table, nothing left', async () => {
+    const file = writeManifest(dir, failingPod(), 'failing.k8s.yaml');
+    const r = await runBin(['run', file, '--timeout', '300']);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: '' });
+    const alt = r.stdout.split('\n').filter((l) => l.startsWith('alt   |'));
+    expect(alt).toEqual(['alt   | out-1', 'alt   | err-1', 'alt   | out-2', 'alt   | err-2']);
+    expect(r.stdout).toContain('bad   | breaking\n');
+    expect(rows(r.stdout)).toEqual([['alt', 'Succeeded', '0'], ['bad', 'Failed', '4'], ['after', 'Skipped', '120']]);
+    expect(r.stdout).toMatch(/the run failed in [\d.]+ s \(removed, with its volumes\)/);
+    expect(await podsNamed('e2e-clifail')).toEqual([]);
+  }, 600_000);
+
+  test('run --timeout: the message is in the flag\'s unit, the pod is removed, exit 1', async () => {
+    const chart = newChart();
+    shStep(e2ePod(chart, 'clislow'), 'slow', 'sleep 300');
+    const file = writeManifest(dir, chart, 'slow.k8s.yaml');
+    const r = await runBin(['run', file, '--timeout', '25']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/did not finish within 25 s \(--timeout 25\)/);
+    expect(await podsNamed('e2e-clislow')).toEqual([]);
+  }, 600_000);
+
+  test('status on Pod JSON from real runs: running (exit 3), failed (exit 1), succeeded (exit 0)', async () => {
+    const chart = failingPod();
+    const manifest = synth(chart);
+    let running: object | undefined;
+    const r = await runPod(manifest, {
+      timeoutMs: 300_000,
+      whileRunning: async (pod) => {
+        // Catch `alt` running while `bad` waits for it.
+        for (let i = 0; i < 400 && !running; i++) {
+          const snap = await pod.snapshot();
+          const alt = snap.find((c) => c.name === 'alt');
+          const bad = snap.find((c) => c.name === 'bad');
+          if (alt?.state === 'running' && bad?.state === 'running') running = kubePod(manifest, snap);
+          else await sleep(20);
+        }
+      },
+    });
+    expect(running).toBeDefined();
+    const final = kubePod(manifest, r.containers);
+    for (const p of [running, final]) expect(() => new Pod(p as any).validate()).not.toThrow();
+
+    const runningFile = path.join(dir, 'running.json');
+    fs.writeFileSync(runningFile, JSON.stringify(running));
+    const s1 = await runBin(['status', runningFile]);
+    expect(s1.code).toBe(3);
+    expect(rows(s1.stdout)).toEqual([['alt', 'running', '-'], ['bad', 'waiting', '-'], ['after', 'waiting', '-']]);
+
+    const finalFile = path.join(dir, 'final.json');
+    fs.writeFileSync(finalFile, JSON.stringify(final));
+    const timeline = path.join(dir, 'status.svg');
+    const s2 = await runBin(['status', finalFile, '--output', 'json', '--timeline', timeline]);
+    expect(s2.code).toBe(1);
+    const json = JSON.parse(s2.stdout);
+    expect(json.steps.map((s: any) => [s.step, s.reason, s.containerExitCode])).toEqual([['alt', 'Succeeded', 0], ['bad', 'Failed', 4], ['after', 'Skipped', 120]]);
+    expect(fs.readFileSync(timeline, 'utf8')).toContain('fill="#c62828"');
+
+    const ok = synth((() => {
+      const c = newChart();
+      const p = e2ePod(c, 'cliok');
+      shStep(p, 'second', 'true', { dependsOn: [shStep(p, 'first', 'echo hi')] });
+      return c;
+    })());
+    const okRun = await runPod(ok, { timeoutMs: 300_000 });
+    const s3 = await runBin(['status', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [kubePod(ok, okRun.containers)] }) });
+    expect(s3.code).toBe(0);
+    expect(rows(s3.stdout)).toEqual([['first', 'Succeeded', '0'], ['second', 'Succeeded', '0']]);
+  }, 900_000);
+});
