@@ -226,7 +226,11 @@ async function runVariant(v: Variant, rep: number, timeoutMs: number): Promise<v
   v.errors ??= [];
   try {
     const r = await runPod(v.manifest(), { timeoutMs, whileRunning: v.gate ? openGate : undefined });
-    if (r.phase !== 'Succeeded') throw new Error(`pod ${r.podName} ended ${r.phase}`);
+    if (r.phase !== 'Succeeded') {
+      const bad = r.containers.filter((c) => c.exitCode !== 0 && !(c.init && c.state === 'missing'));
+      const why = bad.slice(0, 5).map((c) => `${c.name}: exit ${c.exitCode} ${JSON.stringify(c.report ?? c.logs.slice(-300))}`);
+      throw new Error(`pod ${r.podName} ended ${r.phase}; ${bad.length} containers did not exit 0: ${why.join('; ')}`);
+    }
     const f = analyse(r, v.defs, v.gate);
     v.runs.push(f);
     const hs = f.binding_handoffs_ms;
