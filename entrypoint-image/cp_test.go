@@ -30,7 +30,8 @@ func checkCopy(t *testing.T, dst string) {
 		}
 	}
 	// The copy works: it can copy itself again.
-	out, err := exec.Command(dst, "cp", dst, dst+"-again").CombinedOutput()
+	argv := wrapperCommand(dst, "cp", dst, dst+"-again")
+	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("running the copy: %v %s", err, out)
 	}
@@ -68,7 +69,8 @@ func TestCpAsNonRoot(t *testing.T) {
 	os.Mkdir(bin, 0o755)
 	os.Chown(bin, 65532, 65532)
 	dst := filepath.Join(bin, "entrypoint")
-	cmd := exec.Command(binPath, "cp", binPath, dst)
+	argv := wrapperCommand(binPath, "cp", binPath, dst)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65532, Gid: 65532}}
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("cp as 65532: %v %s", err, out)

@@ -98,36 +98,53 @@ func (e errContract) Error() string { return e.msg }
 // than an error about a flag this binary does not know.
 func checkContract(args []string) error {
 	const fix = ": use the entrypoint image of the cdk8s-steps version that synthesised it"
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			break
+	found := false
+	var err error
+	scanFlags(args, func(name string, value func() string) {
+		if name != "contract" || found {
+			return
 		}
-		name := strings.TrimLeft(a, "-")
-		if len(name) == len(a) || len(a)-len(name) > 2 {
-			continue
+		found = true
+		if v := value(); v != strconv.Itoa(contractVersion) {
+			if strings.Trim(v, "0123456789") != "" || v == "" {
+				v = strconv.Quote(v)
+			}
+			err = errContract{fmt.Sprintf("this entrypoint speaks contract %d, the manifest needs contract %s%s",
+				contractVersion, v, fix)}
 		}
-		value, hasValue := "", false
-		if eq := strings.IndexByte(name, '='); eq >= 0 {
-			name, value, hasValue = name[:eq], name[eq+1:], true
-		}
-		if name != "contract" {
-			continue
-		}
-		if !hasValue && i+1 < len(args) {
-			value = args[i+1]
-		}
-		if value == strconv.Itoa(contractVersion) {
-			return nil
-		}
-		if strings.Trim(value, "0123456789") != "" || value == "" {
-			value = strconv.Quote(value)
-		}
-		return errContract{fmt.Sprintf("this entrypoint speaks contract %d, the manifest needs contract %s%s",
-			contractVersion, value, fix)}
+	})
+	if found {
+		return err
 	}
 	return errContract{fmt.Sprintf("this entrypoint speaks contract %d and the command line has no -contract flag (a manifest of contract 1 or older)%s",
 		contractVersion, fix)}
+}
+
+// scanFlags calls flag for every -name / --name[=value] before "--" or the
+// first argument that is not a flag, without knowing the flags: value
+// returns the value after "=", or else the next argument.
+func scanFlags(args []string, flag func(name string, value func() string)) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name := strings.TrimLeft(a, "-")
+		if a == "--" || len(name) == len(a) || len(a)-len(name) > 2 {
+			return
+		}
+		j := i
+		var v string
+		if eq := strings.IndexByte(name, '='); eq >= 0 {
+			name, v = name[:eq], name[eq+1:]
+			flag(name, func() string { return v })
+			continue
+		}
+		flag(name, func() string {
+			if j+1 < len(args) {
+				i = j + 1
+				return args[j+1]
+			}
+			return ""
+		})
+	}
 }
 
 // listFlag is a comma-separated list of names, checked by valid.

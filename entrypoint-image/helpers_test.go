@@ -1,13 +1,11 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -313,45 +311,4 @@ func (p *proc) waitBlocked(root, step string) {
 		}
 		return exists(rec(root, step, fileStarted)) && blockedWaiting(p.cmd.Process.Pid)
 	})
-}
-
-// jsonReport is the report as encoding/json reads it (the tests check the
-// hand-written encoder and reader against it).
-type jsonReport struct {
-	Step       string            `json:"step"`
-	Reason     string            `json:"reason"`
-	ExitCode   *int              `json:"exitCode"`
-	StartedAt  string            `json:"startedAt"`
-	FinishedAt string            `json:"finishedAt"`
-	Attempts   int               `json:"attempts"`
-	Waited     string            `json:"waited"`
-	Results    map[string]string `json:"results"`
-	Message    string            `json:"message"`
-}
-
-// mustParseJSON parses a full report with encoding/json; results come back
-// in name order.
-func mustParseJSON(t testing.TB, data []byte) report {
-	t.Helper()
-	var j jsonReport
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&j); err != nil || j.ExitCode == nil || j.Reason == "" {
-		t.Fatalf("not a report: %v: %q", err, data)
-	}
-	r := report{Step: j.Step, Reason: j.Reason, ExitCode: *j.ExitCode, StartedAt: j.StartedAt,
-		FinishedAt: j.FinishedAt, Attempts: j.Attempts, Waited: j.Waited, Message: j.Message}
-	for _, n := range sortedKeys(j.Results) {
-		r.Results = append(r.Results, result{n, j.Results[n]})
-	}
-	return r
-}
-
-func sortedKeys(m map[string]string) []string {
-	var keys []string
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -1,7 +1,5 @@
 package main
 
-import "strings"
-
 // Names on the wire (docs/contract.md): none contains ',', '.' or '/', so
 // lists need no quoting and every path derived from a name stays inside
 // the root.
@@ -48,42 +46,24 @@ func validEnv(s string) bool {
 // used only when it is valid; the other values fall back to their defaults.
 func prescan(args []string) *config {
 	c := &config{Root: defaultRoot, Budget: defaultBudget}
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" || len(a) < 2 || a[0] != '-' {
-			break
-		}
-		name := strings.TrimLeft(a, "-")
-		value, hasValue := "", false
-		if eq := strings.IndexByte(name, '='); eq >= 0 {
-			name, value, hasValue = name[:eq], name[eq+1:], true
-		}
-		if name == "fail_fast" {
-			c.FailFast = !hasValue || value == "true" || value == "1"
-			continue
-		}
-		if name != "step" && name != "root" && name != "budget" {
-			continue
-		}
-		if !hasValue && i+1 < len(args) {
-			i++
-			value = args[i]
-		}
+	scanFlags(args, func(name string, value func() string) {
 		switch name {
+		case "fail_fast":
+			c.FailFast = true
 		case "step":
-			if validStep(value) {
-				c.Step = value
+			if v := value(); validStep(v) {
+				c.Step = v
 			}
 		case "root":
-			if value != "" {
-				c.Root = value
+			if v := value(); v != "" {
+				c.Root = v
 			}
 		case "budget":
-			if n, ok := atoi(value); ok && n > 0 {
+			if n, ok := atoi(value()); ok && n > 0 {
 				c.Budget = n
 			}
 		}
-	}
+	})
 	return c
 }
 

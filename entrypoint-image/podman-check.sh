@@ -34,8 +34,7 @@ spec:
     image: $STEP_IMAGE
     imagePullPolicy: Never
     command: ["/cdk8s-steps/bin/entrypoint"]
-    args: ["-step_name=one", "-post_file=/cdk8s-steps/steps/one/done", "-termination_path=/cdk8s-steps/steps/one/report",
-           "-entrypoint=sh", "--", "-c", "echo one starts; sleep $1; echo one ends"]
+    args: ["-contract=2", "-step=one", "-entrypoint=sh", "--", "-c", "echo one starts; sleep $1; echo one ends"]
     volumeMounts:
     - {name: bin, mountPath: /cdk8s-steps/bin, readOnly: true}
     - {name: state-one, mountPath: /cdk8s-steps/steps/one}
@@ -43,8 +42,7 @@ spec:
     image: $STEP_IMAGE
     imagePullPolicy: Never
     command: ["/cdk8s-steps/bin/entrypoint"]
-    args: ["-step_name=two", "-wait_file=/cdk8s-steps/steps/one/done", "-post_file=/cdk8s-steps/steps/two/done",
-           "-termination_path=/cdk8s-steps/steps/two/report", "-entrypoint=sh", "--", "-c",
+    args: ["-contract=2", "-step=two", "-wait=one", "-entrypoint=sh", "--", "-c",
            "echo two runs; touch /cdk8s-steps/steps/one/x 2>/dev/null && echo one is writable || echo one is read-only"]
     volumeMounts:
     - {name: bin, mountPath: /cdk8s-steps/bin, readOnly: true}

@@ -33,6 +33,9 @@ func abortPath(root string) string { return root + "/abort/failed" }
 // the wrapper waits, one thread above the floor of a minimal Go program.
 func openFile(path string, flag int, perm uint32) (*os.File, error) {
 	fd, err := syscall.Open(path, flag|syscall.O_CLOEXEC, perm)
+	for err == syscall.EINTR {
+		fd, err = syscall.Open(path, flag|syscall.O_CLOEXEC, perm)
+	}
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
@@ -182,6 +185,9 @@ func (rf *reportFile) write(r *report) error {
 // run. ok is false when it does not hold a report.
 func readRecord(path string) (r report, present, ok bool) {
 	data, err := readFile(path)
+	if errors.Is(err, syscall.ENOENT) {
+		return r, false, false // not there when it was opened
+	}
 	if err != nil {
 		return r, exists(path), false
 	}

@@ -67,7 +67,7 @@ func runStep(args []string) int {
 	// SIGTERM must end in a record, not in a silent death.
 	s.startSignals()
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
-		return s.end(failure(exitWrapper, err.Error()))
+		return s.end(failure(exitWrapper, err.Error()), "")
 	}
 	f, err := takeLock(s.dir)
 	if err != nil {
@@ -75,7 +75,7 @@ func runStep(args []string) int {
 			s.logf("%v", err) // the running wrapper's records are left alone
 			return exitWrapper
 		}
-		return s.end(failure(exitWrapper, err.Error()))
+		return s.end(failure(exitWrapper, err.Error()), "")
 	}
 	rf, rerr := openReport(s.dir+"/"+fileReport, cfg.Budget)
 	s.mu.Lock()
@@ -88,7 +88,7 @@ func runStep(args []string) int {
 	if len(cfg.Results) > 0 {
 		dir := s.dir + "/" + dirResults
 		if err := mkdirResults(dir); err != nil {
-			return s.end(failure(exitWrapper, err.Error()))
+			return s.end(failure(exitWrapper, err.Error()), "")
 		}
 		env = append(env, envResults+"="+dir)
 	}
@@ -98,20 +98,20 @@ func runStep(args []string) int {
 	// earlier step (in a shared volume): look again after waiting.
 	path, lookErr := lookPath(cfg.Entrypoint)
 	if lookErr != nil && !strings.Contains(cfg.Entrypoint, "/") {
-		return s.end(execFailure(cfg.Entrypoint, lookErr))
+		return s.end(execFailure(cfg.Entrypoint, lookErr), "")
 	}
 	argv := append([]string{cfg.Entrypoint}, cfg.Args...)
 
 	w := newWaiter(cfg)
 	d := w.wait()
 	defer w.release() // after the record is written or the command started
-	s.waited = d.waited
 	if !d.run {
-		return s.end(d.o)
+		return s.end(d.o, d.waited)
 	}
 	if !s.enter(phaseStarting) {
 		select {} // the signal handler records the outcome and exits
 	}
+	s.waited = d.waited
 	env = withResultEnv(env, cfg.ResultEnv, w.values)
 	if lookErr != nil {
 		if path, lookErr = lookPath(cfg.Entrypoint); lookErr != nil {
@@ -153,12 +153,13 @@ func (s *step) logf(format string, a ...interface{}) {
 	fmt.Fprintf(os.Stderr, prefix+format+"\n", a...)
 }
 
-// end records an outcome reached before the command starts, unless the
-// signal handler has already taken over.
-func (s *step) end(o outcome) int {
+// end records an outcome reached before the command starts (waited: how
+// the step waited, if it did), unless the signal handler has taken over.
+func (s *step) end(o outcome, waited string) int {
 	if !s.enter(phaseDone) {
 		select {} // the signal handler records the outcome and exits
 	}
+	s.waited = waited
 	return s.finish(o)
 }
 

@@ -1,8 +1,7 @@
 export * from './entrypoint';
-export * from './graph';
-export * from './on-error';
-export * from './resource-strategy';
+export * from './graph/step-graph';
 export * from './step';
-export * from './step-workload';
+export { ResourceStrategy } from './step-host';
+export type { IStepHost, StepHostProps } from './step-host';
 export * from './step-pod';
 export * from './step-job';

@@ -1,6 +1,15 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
-import { OnError } from './on-error';
+
+/**
+ * What a failed step means for the steps that depend on it.
+ */
+export enum OnError {
+  /** The step fails: its transitive dependents are skipped (and, with `failFast`, nothing new starts). */
+  STOP = 'stop',
+  /** The failure is recorded in the step report, but the step counts as done: dependents still run. */
+  CONTINUE = 'continue',
+}
 
 /**
  * Options of one step: a container, plus where it sits in the graph and how it fails.
@@ -40,8 +49,9 @@ export interface StepOptions extends kplus.ContainerProps {
  */
 export class Step {
   /** @internal */
-  public static _create(owner: object, name: string, container: kplus.Container, options: StepOptions): Step {
-    return new Step(owner, name, container, options);
+  public static _create(owner: object, name: string, container: kplus.Container, options: StepOptions,
+    onEdgesChanged: () => void): Step {
+    return new Step(owner, name, container, options, onEdgesChanged);
   }
 
   /** Attempts after a failed one. */
@@ -60,6 +70,7 @@ export class Step {
     /** The step's container, as cdk8s-plus builds it (before the entrypoint wraps its command). */
     public readonly container: kplus.Container,
     options: StepOptions,
+    private readonly onEdgesChanged: () => void,
   ) {
     const retries = options.retries ?? 0;
     if (!Number.isInteger(retries) || retries < 0) {
@@ -92,7 +103,10 @@ export class Step {
         throw new Error(`Step "${this.name}" cannot depend on "${dep.name}": "${dep.name}" belongs to another pod, `
           + 'and steps only wait for steps of their own pod');
       }
-      if (!this.deps.includes(dep)) this.deps.push(dep);
+      if (!this.deps.includes(dep)) {
+        this.deps.push(dep);
+        this.onEdgesChanged();
+      }
     }
   }
 }

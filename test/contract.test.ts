@@ -40,7 +40,9 @@ describeWithGo('synthesised flags against the real entrypoint', () => {
     const results = await Promise.all(names.map(name => new Promise<[string, number]>(resolve => {
       const c = container(manifest, name);
       expect(c.command).toEqual(['/cdk8s-steps/bin/entrypoint']);
-      const args = c.args.map((a: string) => a.split('/cdk8s-steps/').join(`${root}/`));
+      expect(c.args[0]).toBe('-contract=2');
+      // the binary derives every path from the step names and one root (-root, docs/contract.md)
+      const args = [c.args[0], `-root=${root}`, ...c.args.slice(1)];
       const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH, LOG: path.join(root, 'log') } });
       child.on('exit', code => resolve([name, code ?? -1]));
     })));
@@ -100,5 +102,25 @@ describeWithGo('synthesised flags against the real entrypoint', () => {
     expect(results.a.report.reason).toBe('Failed');
     expect(results.slow.report.reason).toBe('Succeeded'); // already running: not killed
     expect(results.after).toMatchObject({ code: 122, report: { reason: 'Aborted' } });
+  }, 60_000);
+
+  test('every report fits the termination-message budget the library synthesised', async () => {
+    const manifest = synthPod(pod => {
+      const a = step(pod, 'a', 'exit 3');
+      step(pod, 'b', 'true', [a]);
+      step(pod, 'c', 'true');
+      // plain initContainers only count: 300 of them + the copy container + 3 steps = 304 containers
+      for (let i = 0; i < 300; i++) pod.addInitContainer({ name: `i${i}`, image: 'unused' });
+    });
+    const budget = Number(container(manifest, 'a').args.find((x: string) => x.startsWith('-budget=')).slice('-budget='.length));
+    expect(budget).toBe(Math.floor(12288 / 304));
+    const root = path.join(work, 'budget');
+    const results = await play(manifest, root);
+    for (const name of ['a', 'b', 'c']) {
+      expect(fs.statSync(path.join(root, 'steps', name, 'report')).size).toBeLessThanOrEqual(budget);
+    }
+    expect(results.a).toMatchObject({ code: 3, report: { reason: 'Failed', exitCode: 3 } });
+    expect(results.b).toMatchObject({ code: 120, report: { reason: 'Skipped', exitCode: 120 } });
+    expect(results.c).toMatchObject({ code: 0, report: { reason: 'Succeeded', exitCode: 0 } });
   }, 60_000);
 });

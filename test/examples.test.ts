@@ -1,4 +1,5 @@
 import { Testing } from 'cdk8s';
+import { restrictedViolations } from './pss';
 import { validateManifest } from './synth';
 import { CiPipeline } from '../examples/ci-pipeline';
 import { JobWithDb } from '../examples/job-with-db';
@@ -14,6 +15,13 @@ describe('examples', () => {
       const manifests = Testing.synth(chart);
       expect(manifests.length).toBeGreaterThanOrEqual(1);
       manifests.forEach(validateManifest);
+    }
+  });
+
+  test('every example meets the Pod Security Standard restricted', () => {
+    const app = buildApp(Testing.app());
+    for (const chart of app.charts) {
+      for (const manifest of Testing.synth(chart)) expect([chart.node.id, restrictedViolations(manifest)]).toEqual([chart.node.id, []]);
     }
   });
 

@@ -168,3 +168,39 @@ function bruteForcePeak(nodes: StepGraphNode[], weight: (n: StepGraphNode) => nu
   }
   return best;
 }
+
+describe('StepGraph at scale: no recursion on the graph size', () => {
+  const longChain = (n: number): StepGraphNode[] =>
+    Array.from({ length: n }, (_, i) => ({ name: `s${i}`, dependsOn: i ? [`s${i - 1}`] : [] }));
+
+  test('a 100 000-step chain orders', () => {
+    const g = StepGraph.fromNodes(longChain(100_000));
+    const order = g.topologicalOrder();
+    expect(order).toHaveLength(100_000);
+    expect(order[0]).toBe('s0');
+    expect(order[99_999]).toBe('s99999');
+    expect(g.findCycle()).toBeUndefined();
+  });
+
+  test('a cycle through 10 000 steps is reported as a cycle, its middle elided', () => {
+    const nodes = longChain(10_000);
+    nodes[0] = { name: 's0', dependsOn: ['s9999'] };
+    const g = StepGraph.fromNodes(nodes);
+    const cycle = g.findCycle()!;
+    expect(cycle).toHaveLength(10_001);
+    expect(cycle[0]).toBe(cycle[10_000]);
+    for (let i = 0; i + 1 < cycle.length; i++) expect(g.dependenciesOf(cycle[i + 1])).toContain(cycle[i]);
+    let message = '';
+    try { g.assertAcyclic(); } catch (e) { message = (e as Error).message; }
+    expect(message).toMatch(/^Dependency cycle: the steps form a cycle: (s\d+ -> ){6}… 9989 more steps …( -> s\d+){6} \(each step depends on the next\)\. Remove one of these dependencies\.$/);
+    expect(message.length).toBeLessThan(300);
+    expect(() => g.topologicalOrder()).toThrow(/9989 more steps/);
+  });
+
+  test('a step behind a cycle is not mistaken for part of it', () => {
+    const g = StepGraph.fromNodes([
+      { name: 'tail', dependsOn: ['b'] }, { name: 'a', dependsOn: ['b'] }, { name: 'b', dependsOn: ['a'] },
+    ]);
+    expect(new Set(g.findCycle())).toEqual(new Set(['a', 'b']));
+  });
+});

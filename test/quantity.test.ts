@@ -1,4 +1,4 @@
-import { formatQuantity, parseQuantity, toSafeIntegers } from '../src/quantity';
+import { formatQuantity, parseQuantity, toSafeIntegers } from '../src/graph/quantity';
 
 describe('quantities', () => {
   test.each([

@@ -1,8 +1,8 @@
-import { Duration, Size } from 'cdk8s';
+import { Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import * as fc from 'fast-check';
-import { Entrypoint, OnError, ResourceStrategy, Step, StepJob, StepPod } from '../src';
-import { container, flag, newChart, synth, synthJob, synthPod, validateManifest } from './synth';
+import { Entrypoint, IStepHost, OnError, ResourceStrategy, Step, StepPod } from '../src';
+import { container, flag, podSpec, synthJob, synthPod, validateManifest } from './synth';
 
 const ENTRYPOINT = Entrypoint.fromImage('localhost/cdk8s-steps-entrypoint:dev', { imagePullPolicy: kplus.ImagePullPolicy.NEVER });
 const IMAGE = 'alpine:3.20';
@@ -14,7 +14,7 @@ function seedChain(pod: StepPod): void {
   pod.addStep('three', { image: IMAGE, command: ['sh', '-c', 'echo step three\necho lorem ipsum\n'], dependsOn: [two] });
 }
 
-function diamond(pod: StepPod | StepJob): Step[] {
+function diamond(pod: IStepHost): Step[] {
   const a = pod.addStep('a', { image: IMAGE, command: ['echo', 'a'] });
   const b = pod.addStep('b', { image: IMAGE, command: ['echo', 'b'], dependsOn: [a] });
   const c = pod.addStep('c', { image: IMAGE, command: ['echo', 'c'], dependsOn: [a] });
@@ -22,7 +22,8 @@ function diamond(pod: StepPod | StepJob): Step[] {
   return [a, b, c, d];
 }
 
-const podSpec = (m: any) => (m.kind === 'Job' ? m.spec.template.spec : m.spec);
+/** The diamond's graph annotation (docs/contract.md, "Graph annotation"). */
+const DIAMOND_GRAPH = { version: 2, steps: ['a', 'b', 'c', 'd'], dependsOn: [[], [0], [0], [1, 2]] };
 
 describe('synthesis', () => {
   test('the seed chain (snapshot)', () => {
@@ -45,20 +46,20 @@ describe('synthesis', () => {
     const a = container(m, 'a');
     expect(a.command).toEqual(['/cdk8s-steps/bin/entrypoint']);
     expect(a.args).toEqual([
-      '-step_name=a',
-      '-post_file=/cdk8s-steps/steps/a/done',
-      '-termination_path=/cdk8s-steps/steps/a/report',
-      '-abort_file=/cdk8s-steps/abort/failed',
+      '-contract=2',
+      '-step=a',
+      '-budget=4096',
+      '-fail_fast',
       '-entrypoint=sh', '--', '-c', 'echo "$HOME" && exit 3', '--x', 'y z',
     ]);
     const b = container(m, 'b');
     expect(b.args).toEqual([
-      '-step_name=b',
-      '-wait_file=/cdk8s-steps/steps/a/done',
-      '-post_file=/cdk8s-steps/steps/b/done',
-      '-termination_path=/cdk8s-steps/steps/b/report',
+      '-contract=2',
+      '-step=b',
+      '-wait=a',
+      '-budget=4096',
       '-timeout=90s', '-retries=2', '-on_error=continue',
-      '-abort_file=/cdk8s-steps/abort/failed',
+      '-fail_fast',
       '-entrypoint=make', '--',
     ]);
     expect(b.terminationMessagePath).toBe('/cdk8s-steps/steps/b/report');
@@ -111,7 +112,7 @@ describe('synthesis', () => {
   test('the pod never restarts a step, and records the graph in an annotation', () => {
     const m = synthPod(diamond);
     expect(m.spec.restartPolicy).toBe('Never');
-    expect(JSON.parse(m.metadata.annotations['cdk8s-steps/graph'])).toEqual({ a: [], b: ['a'], c: ['a'], d: ['b', 'c'] });
+    expect(JSON.parse(m.metadata.annotations['cdk8s-steps/graph'])).toEqual(DIAMOND_GRAPH);
   });
 
   test('the injected initContainer copies the binary first and meets PSS restricted', () => {
@@ -159,8 +160,8 @@ describe('synthesis', () => {
     const spec = m.spec.template.spec;
     expect(spec.restartPolicy).toBe('Never');
     expect(spec.initContainers[0].name).toBe('cdk8s-steps-init');
-    expect(flag(container(m, 'd'), 'wait_file')).toBe('/cdk8s-steps/steps/b/done,/cdk8s-steps/steps/c/done');
-    expect(JSON.parse(m.spec.template.metadata.annotations['cdk8s-steps/graph'])).toEqual({ a: [], b: ['a'], c: ['a'], d: ['b', 'c'] });
+    expect(flag(container(m, 'd'), 'wait')).toBe('b,c');
+    expect(JSON.parse(m.spec.template.metadata.annotations['cdk8s-steps/graph'])).toEqual(DIAMOND_GRAPH);
     expect(synthJob(diamond, { backoffLimit: 3 }).spec.backoffLimit).toBe(3);
   });
 
@@ -177,7 +178,7 @@ describe('synthesis', () => {
       expect(pod.graph.topologicalOrder()[0]).toBe('checkout');
       expect(lint.dependencies.map(s => s.name)).toEqual(['checkout']);
     });
-    expect(flag(container(m, 'publish'), 'wait_file')).toBe('/cdk8s-steps/steps/unit/done,/cdk8s-steps/steps/lint/done');
+    expect(flag(container(m, 'publish'), 'wait')).toBe('unit,lint');
   });
 
   test('property: every step waits for exactly its direct dependencies, and the manifest is valid', () => {
@@ -196,11 +197,13 @@ describe('synthesis', () => {
         validateManifest(m);
         for (let i = 0; i < n; i++) {
           const c = container(m, `s${i}`);
-          const waits = flag(c, 'wait_file')?.split(',') ?? [];
-          expect(waits).toEqual(deps[i].map(d => `/cdk8s-steps/steps/${d}/done`));
+          const waits = flag(c, 'wait')?.split(',') ?? [];
+          expect(waits).toEqual(deps[i]);
           const roMounts = c.volumeMounts.filter((v: any) => v.readOnly && v.mountPath.startsWith('/cdk8s-steps/steps/'));
           expect(roMounts.map((v: any) => v.mountPath)).toEqual(deps[i].map(d => `/cdk8s-steps/steps/${d}`));
-          expect(flag(c, 'abort_file') !== undefined).toBe(failFast);
+          expect(c.args.slice(0, c.args.indexOf('--')).includes('-fail_fast')).toBe(failFast);
+          // copy container + n steps share the kubelet's 12 288 bytes
+          expect(flag(c, 'budget')).toBe(String(Math.min(4096, Math.floor(12288 / (n + 1)))));
         }
       }), { numRuns: 60 });
   });
@@ -274,25 +277,25 @@ describe('bad input is named and nothing is written', () => {
   const addTo = (build: (pod: StepPod) => void, props = {}) => () => synthPod(build, props);
 
   test('a dependency cycle lists the cycle', () => {
-    const chart = newChart();
+    const chart = Testing.chart();
     const pod = new StepPod(chart, 'pod');
     const a = pod.addStep('a', { image: IMAGE, command: ['true'] });
     const b = pod.addStep('b', { image: IMAGE, command: ['true'], dependsOn: [a] });
     const c = pod.addStep('c', { image: IMAGE, command: ['true'], dependsOn: [b] });
     a.addDependency(c);
-    expect(() => synth(chart)).toThrow(/the steps form a cycle: (a -> c -> b -> a|b -> a -> c -> b|c -> b -> a -> c)/);
+    expect(() => Testing.synth(chart)).toThrow(/the steps form a cycle: (a -> c -> b -> a|b -> a -> c -> b|c -> b -> a -> c)/);
     expect(pod.node.validate().join('\n')).toMatch(/cycle/);
     expect(() => pod.graph.topologicalOrder()).toThrow(/cycle/);
   });
 
   test('a self-dependency', () => {
-    const chart = newChart();
+    const chart = Testing.chart();
     const a = new StepPod(chart, 'pod').addStep('a', { image: IMAGE, command: ['true'] });
     expect(() => a.addDependency(a)).toThrow(/Step "a" cannot depend on itself/);
   });
 
   test('a dependency on a step of another pod', () => {
-    const chart = newChart();
+    const chart = Testing.chart();
     const x = new StepPod(chart, 'one').addStep('x', { image: IMAGE, command: ['true'] });
     const other = new StepPod(chart, 'two');
     expect(() => other.addStep('y', { image: IMAGE, command: ['true'], dependsOn: [x] }))
@@ -302,24 +305,24 @@ describe('bad input is named and nothing is written', () => {
   });
 
   test('duplicate names: steps, sidecars, the injected container, plain init containers', () => {
-    const chart = newChart();
+    const chart = Testing.chart();
     const pod = new StepPod(chart, 'pod');
     pod.addStep('a', { image: IMAGE, command: ['true'] });
     expect(() => pod.addStep('a', { image: IMAGE, command: ['true'] })).toThrow(/Cannot add step "a": a step or sidecar with that name already exists/);
     expect(() => pod.addSidecar('a', { image: IMAGE })).toThrow(/Cannot add sidecar "a"/);
     expect(() => pod.addStep('cdk8s-steps-init', { image: IMAGE, command: ['true'] })).toThrow(/reserved for the injected copy container/);
     pod.addInitContainer({ name: 'a', image: IMAGE });
-    expect(() => synth(chart)).toThrow(/Container name "a" is used twice/);
+    expect(() => Testing.synth(chart)).toThrow(/Container name "a" is used twice/);
   });
 
   test.each(['Build', 'a_b', '-a', 'a-', '', 'x'.repeat(64)])('a step name that is not a DNS-1123 label: %p', name => {
-    const pod = new StepPod(newChart(), 'pod');
+    const pod = new StepPod(Testing.chart(), 'pod');
     expect(() => pod.addStep(name, { image: IMAGE, command: ['true'] })).toThrow(/is not a valid container name \(a DNS-1123 label\)/);
     expect(() => pod.addSidecar(name, { image: IMAGE })).toThrow(/Sidecar name .* is not a valid container name/);
   });
 
   test('a step without a command says why and how to fix it', () => {
-    const pod = new StepPod(newChart(), 'pod');
+    const pod = new StepPod(Testing.chart(), 'pod');
     expect(() => pod.addStep('build', { image: IMAGE })).toThrow(/Step "build" has no command.*cannot be known at synth time.*command: \['npm', 'test'\]/);
     expect(() => pod.addStep('build', { image: IMAGE, command: [] })).toThrow(/Step "build" has no command/);
     // nothing half-added: the name is still free
@@ -332,7 +335,7 @@ describe('bad input is named and nothing is written', () => {
   });
 
   test('a user volume mount under the reserved root, or on the workspace', () => {
-    const vol = (name: string) => kplus.Volume.fromEmptyDir(newChart(), name, name);
+    const vol = (name: string) => kplus.Volume.fromEmptyDir(Testing.chart(), name, name);
     expect(addTo(pod => pod.addStep('a', { image: IMAGE, command: ['true'], volumeMounts: [{ path: '/cdk8s-steps/x', volume: vol('mine') }] })))
       .toThrow(/Container "a" mounts a volume at \/cdk8s-steps\/x, under \/cdk8s-steps\/, which the library reserves/);
     expect(addTo(pod => { pod.addStep('a', { image: IMAGE, command: ['true'] }); pod.addSidecar('s', { image: IMAGE, volumeMounts: [{ path: '/cdk8s-steps', volume: vol('m2') }] }); }))
@@ -346,7 +349,7 @@ describe('bad input is named and nothing is written', () => {
   });
 
   test('negative or fractional retries, zero timeout', () => {
-    const pod = new StepPod(newChart(), 'pod');
+    const pod = new StepPod(Testing.chart(), 'pod');
     expect(() => pod.addStep('a', { image: IMAGE, command: ['true'], retries: -1 })).toThrow(/Step "a": retries must be a whole number of 0 or more \(got -1\)/);
     expect(() => pod.addStep('a', { image: IMAGE, command: ['true'], retries: 1.5 })).toThrow(/retries must be a whole number/);
     expect(() => pod.addStep('a', { image: IMAGE, command: ['true'], timeout: Duration.seconds(0) })).toThrow(/Step "a": timeout must be longer than zero/);
@@ -364,12 +367,12 @@ describe('bad input is named and nothing is written', () => {
   });
 
   test('options.name that disagrees with the step name', () => {
-    const pod = new StepPod(newChart(), 'pod');
+    const pod = new StepPod(Testing.chart(), 'pod');
     expect(() => pod.addStep('a', { name: 'b', image: IMAGE, command: ['true'] })).toThrow(/Step "a": options.name is "b"/);
   });
 
   test('every error is reported, and the App writes nothing', () => {
-    const chart = newChart();
+    const chart = Testing.chart();
     const pod = new StepPod(chart, 'pod', { restartPolicy: kplus.RestartPolicy.ALWAYS });
     pod.addContainer({ name: 'web', image: 'nginx' });
     const errors = pod.node.validate();

@@ -1,41 +1,31 @@
-/** Helpers for synthesising step pods in tests. */
-import { Chart, Testing } from 'cdk8s';
-import { Construct } from 'constructs';
+/** Helpers for synthesising step pods in tests (charts and synthesis come from cdk8s' `Testing`). */
+import { Testing } from 'cdk8s';
 import { Job as JobModel } from 'kubernetes-models/batch/v1';
 import { Pod as PodModel } from 'kubernetes-models/v1';
+import { restrictedViolations } from './pss';
 import { StepJob, StepJobProps, StepPod, StepPodProps } from '../src';
 
-/** A fresh chart in a test app. */
-export function newChart(): Chart {
-  return new Chart(Testing.app(), 'test');
-}
-
-/** Synthesises the chart and returns its manifests as plain JSON. */
-export function synth(chart: Chart): any[] {
-  return Testing.synth(chart);
-}
-
 /**
- * Builds a StepPod, lets `build` add steps, and returns the synthesised Pod manifest, which must
- * pass the Kubernetes schema.
+ * Builds a StepPod in a fresh chart, lets `build` add steps, and returns the synthesised Pod
+ * manifest, which must pass the Kubernetes schema and the Pod Security Standard restricted.
  */
 export function synthPod(build: (pod: StepPod) => void, props: StepPodProps = {}): any {
-  const chart = newChart();
+  const chart = Testing.chart();
   build(new StepPod(chart, 'pod', props));
-  return onlyValidManifest(chart);
+  return onlyValidManifest(Testing.synth(chart));
 }
 
 /** Like `synthPod`, for a StepJob. */
 export function synthJob(build: (job: StepJob) => void, props: StepJobProps = {}): any {
-  const chart = newChart();
+  const chart = Testing.chart();
   build(new StepJob(chart, 'job', props));
-  return onlyValidManifest(chart);
+  return onlyValidManifest(Testing.synth(chart));
 }
 
-function onlyValidManifest(chart: Chart): any {
-  const manifests = synth(chart);
+function onlyValidManifest(manifests: any[]): any {
   expect(manifests).toHaveLength(1);
   validateManifest(manifests[0]);
+  expect(restrictedViolations(manifests[0])).toEqual([]);
   return manifests[0];
 }
 
@@ -46,9 +36,14 @@ export function validateManifest(manifest: any): void {
   else throw new Error(`unexpected kind ${manifest.kind}`);
 }
 
-/** The container of a Pod manifest with the given name. */
+/** The PodSpec of a Pod or Job manifest. */
+export function podSpec(manifest: any): any {
+  return manifest.kind === 'Job' ? manifest.spec.template.spec : manifest.spec;
+}
+
+/** The container (or initContainer) of a Pod or Job manifest with the given name. */
 export function container(manifest: any, name: string): any {
-  const spec = manifest.kind === 'Job' ? manifest.spec.template.spec : manifest.spec;
+  const spec = podSpec(manifest);
   const found = [...spec.containers, ...spec.initContainers ?? []].find((c: any) => c.name === name);
   if (!found) throw new Error(`no container ${name}`);
   return found;
@@ -59,10 +54,4 @@ export function flag(c: any, name: string): string | undefined {
   const prefix = `-${name}=`;
   const args: string[] = c.args.slice(0, c.args.indexOf('--'));
   return args.find(a => a.startsWith(prefix))?.slice(prefix.length);
-}
-
-/** Creates the scope type tests need for cross-pod checks. */
-export function twoPods(): [StepPod, StepPod, Construct] {
-  const chart = newChart();
-  return [new StepPod(chart, 'one'), new StepPod(chart, 'two'), chart];
 }

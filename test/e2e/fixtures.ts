@@ -4,7 +4,7 @@
  */
 import { Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
-import { Entrypoint, Step, StepJob, StepJobProps, StepOptions, StepPod, StepPodProps } from '../../src';
+import { Entrypoint, IStepHost, Step, StepJob, StepJobProps, StepOptions, StepPod, StepPodProps } from '../../src';
 import { ENTRYPOINT_IMAGE, K8sObject, STEP_IMAGE } from '../../src/local';
 
 /** The uid/gid every container of an e2e pod runs with: podman hands an emptyDir to the user of the container that mounts it, so all containers of a pod must share one uid (the kubelet makes emptyDirs world-writable instead). */
@@ -46,16 +46,11 @@ export function stamped(name: string, body = 'true'): string {
   return `stamp ${name}.start\n(\n${body}\n)\nrc=$?\nstamp ${name}.end\nexit $rc\n`;
 }
 
-/** Anything that has `addStep` (StepPod and StepJob). */
-export interface HasSteps {
-  addStep(stepName: string, options: StepOptions): Step;
-}
-
 /**
  * Adds a step running `stamped(name, body)` in the local busybox step image.
  * `options` may add dependsOn, timeout, retries, onError, or override the command.
  */
-export function shStep(pod: HasSteps, name: string, body = 'true', options: Partial<StepOptions> = {}): Step {
+export function shStep(pod: IStepHost, name: string, body = 'true', options: Partial<StepOptions> = {}): Step {
   return pod.addStep(name, {
     image: STEP_IMAGE,
     imagePullPolicy: kplus.ImagePullPolicy.NEVER,

@@ -16,12 +16,11 @@ export const WRAPPER_PATH = `${BIN_DIR}/entrypoint`;
 
 export const ABORT_VOLUME = 'cdk8s-steps-abort';
 export const ABORT_DIR = `${RESERVED_ROOT}/abort`;
-export const ABORT_FILE = `${ABORT_DIR}/failed`;
 
 export const WORKSPACE_VOLUME = 'workspace';
 export const WORKSPACE_PATH = '/workspace';
 
-/** The annotation that records the graph (step -> direct dependencies) as JSON. */
+/** The annotation that records the graph (docs/contract.md, "Graph annotation"). */
 export const GRAPH_ANNOTATION = 'cdk8s-steps/graph';
 
 const STATE_VOLUME_PREFIX = 'cdk8s-steps-state-';
@@ -30,11 +29,6 @@ const MAX_DNS_LABEL = 63;
 /** Directory holding the completion records of one step. */
 export function stateDir(step: string): string {
   return `${RESERVED_ROOT}/steps/${step}`;
-}
-
-/** The post file of a step: its dependents wait for it. */
-export function postFile(step: string): string {
-  return `${stateDir(step)}/done`;
 }
 
 /** Where the wrapper writes the step report, which is also the container's termination message. */
@@ -73,4 +67,12 @@ export function dnsLabelProblem(name: string): string | undefined {
     return 'it must consist of lower-case letters, digits and "-", and start and end with a letter or digit';
   }
   return undefined;
+}
+
+/**
+ * True for a native sidecar: an initContainer with `restartPolicy: Always`, whether it was added
+ * with `addSidecar()` or with cdk8s-plus' own `addInitContainer()`.
+ */
+export function isSidecar(container: { restartPolicy?: string }): boolean {
+  return container.restartPolicy === 'Always';
 }

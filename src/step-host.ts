@@ -1,0 +1,334 @@
+import { ApiObjectMetadataDefinition, Lazy } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-33';
+import { IConstruct } from 'constructs';
+import { Entrypoint } from './entrypoint';
+import { StepGraph } from './graph/step-graph';
+import { Plan, StepPlan } from './plan';
+import { graphAnnotation } from './pod/args';
+import * as layout from './pod/layout';
+import { checkLimits } from './pod/limits';
+import { ResourceMode } from './pod/resources';
+import { injectSteps } from './pod/transform';
+import { OnError, Step, StepOptions } from './step';
+
+/**
+ * How the pod's resource requests account for steps that never run at the same time.
+ */
+export enum ResourceStrategy {
+  /**
+   * Request what the steps can really use at once: per resource (cpu, memory, ephemeral-storage),
+   * the largest total request of any set of steps that can run concurrently. Step requests are
+   * rewritten so that their sum is that peak: the steps of one heaviest concurrent set keep
+   * theirs, the others request an explicit `0`. Limits stay as given.
+   */
+  PEAK = 'peak',
+  /** Leave every step's requests as given: the pod requests their sum, like a plain Pod. */
+  SUM = 'sum',
+  /**
+   * Like `PEAK`, and also state the pod's total cpu and memory requests in pod-level
+   * `spec.resources` (Kubernetes 1.34 or later, feature PodLevelResources).
+   */
+  POD_LEVEL = 'pod-level',
+}
+
+const RESOURCE_MODES: Record<ResourceStrategy, ResourceMode> = {
+  [ResourceStrategy.PEAK]: 'peak',
+  [ResourceStrategy.SUM]: 'sum',
+  [ResourceStrategy.POD_LEVEL]: 'pod-level',
+};
+
+/**
+ * Properties shared by everything that hosts steps (`StepPod`, `StepJob`).
+ */
+export interface StepHostProps {
+  /**
+   * The image that provides the step wrapper binary.
+   * @default Entrypoint.DEFAULT
+   */
+  readonly entrypoint?: Entrypoint;
+
+  /**
+   * After any step fails, start no step that has not started yet (they end `Aborted`).
+   * Without it only the failed step's transitive dependents are skipped.
+   * @default false
+   */
+  readonly failFast?: boolean;
+
+  /**
+   * Mount a shared emptyDir at `/workspace` in every step and sidecar, like Tekton's workspace.
+   * @default true
+   */
+  readonly workspace?: boolean;
+
+  /**
+   * How the pod's resource requests account for steps that never run at the same time.
+   * @default ResourceStrategy.PEAK
+   */
+  readonly resourceStrategy?: ResourceStrategy;
+
+  /**
+   * Refuse at synthesis a pod that breaks a Kubernetes limit (one exec argument, a container's
+   * command line and environment, 256 KiB of annotations, 1.5 MiB of object with the status the
+   * kubelet adds). Turn it off only for runners that never store the pod in etcd, such as
+   * `podman kube play`.
+   * @default true
+   */
+  readonly checkLimits?: boolean;
+}
+
+/**
+ * Something that runs steps in dependency order: the step API shared by `StepPod` and `StepJob`.
+ */
+export interface IStepHost extends IConstruct {
+  /** The steps, in the order they were added. */
+  readonly steps: Step[];
+
+  /** The dependency graph of the steps as they are now (the same object until steps or edges change). */
+  readonly graph: StepGraph;
+
+  /**
+   * Adds a step: a container that starts once all of `options.dependsOn` finished.
+   * @param stepName the step's name, also its container's name (a DNS-1123 label)
+   * @param options the container and its place in the graph
+   */
+  addStep(stepName: string, options: StepOptions): Step;
+
+  /**
+   * Adds a native sidecar: an initContainer with `restartPolicy: Always` that starts before the
+   * steps, runs for the whole pod and does not hold up its completion (Kubernetes 1.29 or later).
+   * An initContainer added with `addInitContainer({ restartPolicy: ALWAYS })` is a sidecar too.
+   * @param sidecarName the sidecar's name, also its container's name (a DNS-1123 label)
+   * @param options the container
+   */
+  addSidecar(sidecarName: string, options: kplus.ContainerProps): kplus.Container;
+}
+
+/** The pod-like resources steps can live in (a Pod or a Job's pod template). */
+type PodHost = kplus.AbstractPod & { readonly podMetadata: ApiObjectMetadataDefinition };
+
+/**
+ * The one implementation behind `StepPod` and `StepJob`, built with its host like cdk8s-plus'
+ * facets: keeps the steps, validates them, builds the plan once and hands the PodSpec and the
+ * plan to the pure transformation at synthesis. Internal: not exported from the package.
+ */
+export class StepHost implements Omit<IStepHost, keyof IConstruct> {
+  private readonly stepList: Step[] = [];
+  /** Names of the steps and sidecars (plain containers are checked at validation). */
+  private readonly names = new Set<string>();
+  private readonly entrypoint: Entrypoint;
+  private readonly workspace: boolean;
+  private readonly failFast: boolean;
+  private readonly resourceStrategy: ResourceStrategy;
+  private readonly checkLimits: boolean;
+  /** Built on first use, dropped when a step or an edge is added. */
+  private cached?: { plan: Plan; graph?: StepGraph };
+
+  constructor(private readonly host: PodHost, props: StepHostProps) {
+    this.entrypoint = props.entrypoint ?? Entrypoint.DEFAULT;
+    this.workspace = props.workspace ?? true;
+    this.failFast = props.failFast ?? false;
+    this.resourceStrategy = props.resourceStrategy ?? ResourceStrategy.PEAK;
+    this.checkLimits = props.checkLimits ?? true;
+    host.node.addValidation({ validate: () => this.validate() });
+    // The graph is only complete at synthesis: record it lazily.
+    host.podMetadata.addAnnotation(layout.GRAPH_ANNOTATION,
+      Lazy.any({ produce: () => graphAnnotation(this.plan()) }) as unknown as string);
+  }
+
+  public get steps(): Step[] {
+    return [...this.stepList];
+  }
+
+  public get graph(): StepGraph {
+    const cached = this.cache();
+    cached.graph ??= StepGraph.fromNodes(this.stepList.map(s => ({
+      name: s.name,
+      dependsOn: s.dependencies.map(d => d.name),
+      requests: requestsOf(s.container),
+    })));
+    return cached.graph;
+  }
+
+  public addStep(stepName: string, options: StepOptions): Step {
+    this.checkNewName(stepName, 'Step');
+    if (options.name !== undefined && options.name !== stepName) {
+      throw new Error(`Step "${stepName}": options.name is "${options.name}"; leave it out, the step name is the container name`);
+    }
+    if (!options.command || options.command.length === 0) {
+      throw new Error(`Step "${stepName}" has no command. The entrypoint runs the command itself, and an image's `
+        + 'ENTRYPOINT/CMD cannot be known at synth time: give it explicitly, e.g. command: [\'npm\', \'test\']');
+    }
+    const { dependsOn, timeout, retries, onError, ...containerProps } = options;
+    const container = new kplus.Container({ ...containerProps, name: stepName });
+    // validates before anything is added
+    const step = Step._create(this, stepName, container, options, () => this.cached = undefined);
+    this.host.attachContainer(container);
+    this.stepList.push(step);
+    this.names.add(stepName);
+    this.cached = undefined;
+    return step;
+  }
+
+  public addSidecar(name: string, options: kplus.ContainerProps): kplus.Container {
+    this.checkNewName(name, 'Sidecar');
+    if (options.name !== undefined && options.name !== name) {
+      throw new Error(`Sidecar "${name}": options.name is "${options.name}"; leave it out, the sidecar name is the container name`);
+    }
+    const sidecar = this.host.addInitContainer({ ...options, name, restartPolicy: kplus.ContainerRestartPolicy.ALWAYS });
+    this.names.add(name);
+    return sidecar;
+  }
+
+  /** Rewrites the PodSpec cdk8s-plus built. Throws instead of producing output for an invalid pod. */
+  public transform(spec: kplus.k8s.PodSpec): kplus.k8s.PodSpec {
+    const errors = this.validate();
+    if (errors.length > 0) throw new Error(`${this.host.node.path}: invalid steps:\n  ${errors.join('\n  ')}`);
+    const plan = this.plan();
+    const result = injectSteps(spec, plan, {
+      entrypoint: {
+        image: this.entrypoint.image,
+        binaryPath: this.entrypoint.binaryPath,
+        imagePullPolicy: this.entrypoint.imagePullPolicy,
+      },
+      resources: RESOURCE_MODES[this.resourceStrategy],
+    });
+    if (!this.checkLimits) return result;
+    const metadata = this.host.podMetadata.toJson();
+    checkLimits({
+      path: this.host.node.path,
+      spec: result,
+      annotations: { ...strings(metadata.annotations), [layout.GRAPH_ANNOTATION]: graphAnnotation(plan) },
+      labels: strings(metadata.labels),
+      steps: new Set(plan.steps.map(s => s.name)),
+    });
+    return result;
+  }
+
+  /** Everything wrong with the pod, one message per problem. */
+  private validate(): string[] {
+    const errors: string[] = [];
+    const kind = this.host.constructor.name;
+    if (this.stepList.length === 0) {
+      errors.push(`${kind} "${this.host.node.path}" has no steps: add at least one with addStep()`);
+    }
+    if (this.host.restartPolicy !== kplus.RestartPolicy.NEVER) {
+      errors.push(`${kind} "${this.host.node.path}" has restartPolicy ${this.host.restartPolicy}: steps need Never `
+        + '(a finished step must never run again); leave restartPolicy out');
+    }
+    if (this.host.shareProcessNamespace) {
+      errors.push(`${kind} "${this.host.node.path}" sets shareProcessNamespace: every step would see the others' processes, `
+        + 'and any step could write another\'s completion record through /proc/<pid>/root and fake its completion. '
+        + 'Leave shareProcessNamespace out (steps share files through /workspace)');
+    }
+    for (const c of this.host.containers) {
+      if (!this.names.has(c.name)) {
+        errors.push(`Container "${c.name}" was added with addContainer(): in a ${kind} every container is a step. `
+          + 'Use addStep() for work that runs in order, or addSidecar() for a service that runs alongside');
+      }
+    }
+    const all = [...this.host.initContainers, ...this.host.containers];
+    const seen = new Set([layout.INIT_CONTAINER_NAME]);
+    for (const c of all) {
+      if (seen.has(c.name)) errors.push(`Container name "${c.name}" is used twice (steps, sidecars and initContainers share one namespace, and "${layout.INIT_CONTAINER_NAME}" is reserved)`);
+      seen.add(c.name);
+    }
+    errors.push(...this.volumeProblems(all));
+    try {
+      this.graph.assertAcyclic();
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+    return errors;
+  }
+
+  private volumeProblems(all: kplus.Container[]): string[] {
+    const errors: string[] = [];
+    const reservedVolumes = new Set([...layout.RESERVED_VOLUMES, ...this.stepList.map(s => layout.stateVolume(s.name))]);
+    if (this.workspace) reservedVolumes.add(layout.WORKSPACE_VOLUME);
+    const userVolumes = new Set([...this.host.volumes.map(v => v.name), ...all.flatMap(c => c.mounts.map(m => m.volume.name))]);
+    for (const name of userVolumes) {
+      if (reservedVolumes.has(name)) {
+        errors.push(`Volume "${name}" has a name the library reserves for its own volumes: rename it`
+          + (name === layout.WORKSPACE_VOLUME ? ' (or set workspace: false)' : ''));
+      }
+    }
+    for (const c of all) {
+      for (const m of c.mounts) {
+        if (layout.isReservedPath(m.path)) {
+          errors.push(`Container "${c.name}" mounts a volume at ${m.path}, under ${layout.RESERVED_ROOT}/, which the library `
+            + 'reserves for the entrypoint and step state: mount it elsewhere');
+        } else if (this.workspace && m.path.replace(/\/+$/, '') === layout.WORKSPACE_PATH) {
+          errors.push(`Container "${c.name}" mounts a volume at ${layout.WORKSPACE_PATH}, where the shared workspace goes: `
+            + 'mount it elsewhere, or set workspace: false');
+        }
+      }
+    }
+    return errors;
+  }
+
+  /** The plan: built once, until a step or an edge is added. */
+  private plan(): Plan {
+    return this.cache().plan;
+  }
+
+  private cache(): { plan: Plan; graph?: StepGraph } {
+    this.cached ??= {
+      plan: {
+        steps: this.stepList.map(stepPlan),
+        failFast: this.failFast,
+        workspace: this.workspace,
+      },
+    };
+    return this.cached;
+  }
+
+  private checkNewName(name: string, what: 'Step' | 'Sidecar'): void {
+    const problem = layout.dnsLabelProblem(name);
+    if (problem) {
+      throw new Error(`${what} name "${name}" is not a valid container name (a DNS-1123 label): ${problem}`);
+    }
+    if (name === layout.INIT_CONTAINER_NAME) {
+      throw new Error(`${what} name "${name}" is reserved for the injected copy container: choose another`);
+    }
+    if (this.names.has(name)) {
+      throw new Error(`Cannot add ${what.toLowerCase()} "${name}": a step or sidecar with that name already exists`);
+    }
+  }
+}
+
+/** The plain string entries of a label or annotation map (our own lazy value is added separately). */
+function strings(map: unknown): Record<string, string> {
+  return Object.fromEntries(Object.entries(map ?? {}).filter(([, v]) => typeof v === 'string'));
+}
+
+function stepPlan(step: Step): StepPlan {
+  return {
+    name: step.name,
+    dependsOn: step.dependencies.map(d => d.name),
+    timeoutMs: step.timeout?.toMilliseconds(),
+    retries: step.retries,
+    continueOnError: step.onError === OnError.CONTINUE,
+    runIf: { kind: 'allSucceeded' },
+    results: [],
+    resultEnv: [],
+    isFinally: false,
+  };
+}
+
+/**
+ * What a container effectively requests, read through cdk8s-plus' public `Container.resources`
+ * exactly as cdk8s-plus writes it (cpu as given, memory in Mi, ephemeral storage in Gi): requests,
+ * and for a resource with only a limit the limit (Kubernetes copies it).
+ */
+function requestsOf(container: kplus.Container): Record<string, string> {
+  const r = container.resources;
+  const quantities = (cpu?: kplus.Cpu, memory?: { toMebibytes(): number }, storage?: { toGibibytes(): number }) => ({
+    ...cpu ? { cpu: cpu.amount } : {},
+    ...memory ? { memory: `${memory.toMebibytes()}Mi` } : {},
+    ...storage ? { 'ephemeral-storage': `${storage.toGibibytes()}Gi` } : {},
+  });
+  return {
+    ...quantities(r?.cpu?.limit, r?.memory?.limit, r?.ephemeralStorage?.limit),
+    ...quantities(r?.cpu?.request, r?.memory?.request, r?.ephemeralStorage?.request),
+  };
+}

@@ -1,0 +1,140 @@
+/** The step API shared by StepPod and StepJob (IStepHost), and what it relies on in cdk8s-plus. */
+import { Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-33';
+import { IStepHost, StepJob, StepPod } from '../src';
+import { restrictedViolations } from './pss';
+import { container, podSpec, synthJob, synthPod } from './synth';
+
+const IMAGE = 'alpine:3.20';
+const hosts: Array<[string, (chart: any) => IStepHost]> = [
+  ['StepPod', chart => new StepPod(chart, 'pod')],
+  ['StepJob', chart => new StepJob(chart, 'job')],
+];
+
+describe.each(hosts)('%s as an IStepHost', (_kind, create) => {
+  test('graph is one object until a step or an edge is added', () => {
+    const host = create(Testing.chart());
+    const a = host.addStep('a', { image: IMAGE, command: ['true'] });
+    const g1 = host.graph;
+    expect(host.graph).toBe(g1);
+    const b = host.addStep('b', { image: IMAGE, command: ['true'] });
+    const g2 = host.graph;
+    expect(g2).not.toBe(g1);
+    expect(g2.steps).toEqual(['a', 'b']);
+    expect(host.graph).toBe(g2);
+    b.addDependency(a);
+    const g3 = host.graph;
+    expect(g3).not.toBe(g2);
+    expect(g3.dependenciesOf('b')).toEqual(['a']);
+    b.addDependency(a); // no new edge: the graph stays
+    expect(host.graph).toBe(g3);
+  });
+
+  test('graph weighs steps with what cdk8s-plus will write (defaults, limits without requests)', () => {
+    const host = create(Testing.chart());
+    const a = host.addStep('a', { image: IMAGE, command: ['true'] }); // kplus default: 1000m / 512Mi
+    host.addStep('b', { image: IMAGE, command: ['true'], dependsOn: [a], resources: { cpu: { limit: kplus.Cpu.units(3) } } });
+    expect(host.graph.peakRequests()).toEqual({ cpu: '3', memory: '512Mi' });
+  });
+
+  test('steps lists the steps in the order they were added', () => {
+    const host = create(Testing.chart());
+    host.addStep('z', { image: IMAGE, command: ['true'] });
+    host.addStep('y', { image: IMAGE, command: ['true'] });
+    expect(host.steps.map(s => s.name)).toEqual(['z', 'y']);
+  });
+});
+
+describe('sidecars are found in the spec', () => {
+  test.each([['StepPod', synthPod], ['StepJob', synthJob]] as const)('%s: addInitContainer({ restartPolicy: ALWAYS }) gets the workspace like addSidecar', (_kind, synth) => {
+    const m = (synth as (build: (h: IStepHost & kplus.AbstractPod) => void) => any)(host => {
+      host.addStep('a', { image: IMAGE, command: ['true'] });
+      host.addSidecar('db', { image: 'postgres:16' });
+      host.addInitContainer({ name: 'cache', image: 'redis:7', restartPolicy: kplus.ContainerRestartPolicy.ALWAYS });
+      host.addInitContainer({ name: 'setup', image: IMAGE });
+    });
+    const ws = { name: 'workspace', mountPath: '/workspace' };
+    expect(container(m, 'db').volumeMounts).toContainEqual(ws);
+    expect(container(m, 'cache').volumeMounts).toContainEqual(ws);
+    expect(container(m, 'setup').volumeMounts ?? []).not.toContainEqual(ws);
+    expect(podSpec(m).initContainers.map((c: any) => c.name)).toEqual(['cdk8s-steps-init', 'db', 'cache', 'setup']);
+  });
+});
+
+/**
+ * StepPod and StepJob override cdk8s-plus' internal `_toPodSpec()` (AbstractPod), which its Pod
+ * and its Job's pod template call to build the PodSpec. The peer range `cdk8s-plus-33 ^2.5.57`
+ * admits versions where that internal hook could change: this fails when it does, for the
+ * installed version (CI runs it against the versions it installs).
+ */
+describe('the cdk8s-plus internal hook StepPod and StepJob override', () => {
+  const MARK = 'overridden-by-test';
+  const markSpec = (spec: kplus.k8s.PodSpec): kplus.k8s.PodSpec => ({ ...spec, hostname: MARK });
+  class MarkedPod extends kplus.Pod {
+    public _toPodSpec(): kplus.k8s.PodSpec { return markSpec(super._toPodSpec()); }
+  }
+  class MarkedJob extends kplus.Job {
+    public _toPodSpec(): kplus.k8s.PodSpec { return markSpec(super._toPodSpec()); }
+  }
+
+  test('AbstractPod still declares _toPodSpec(), taking no argument', () => {
+    expect(typeof (kplus.AbstractPod.prototype as any)._toPodSpec).toBe('function');
+    expect((kplus.AbstractPod.prototype as any)._toPodSpec.length).toBe(0);
+  });
+
+  test('a Pod and a Job build their PodSpec through _toPodSpec() at synthesis, exactly once', () => {
+    const chart = Testing.chart();
+    const pod = new MarkedPod(chart, 'pod');
+    pod.addContainer({ name: 'a', image: IMAGE });
+    const job = new MarkedJob(chart, 'job');
+    job.addContainer({ name: 'a', image: IMAGE });
+    const calls = jest.spyOn(MarkedPod.prototype, '_toPodSpec');
+    const [podManifest, jobManifest] = Testing.synth(chart);
+    expect(podManifest.spec.hostname).toBe(MARK);
+    expect(jobManifest.spec.template.spec.hostname).toBe(MARK);
+    expect(calls).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('isolation and Pod Security Standard restricted (issue 9)', () => {
+  test('shareProcessNamespace is refused: a step could fake another\'s completion through /proc', () => {
+    const chart = Testing.chart();
+    const pod = new StepPod(chart, 'pod', { shareProcessNamespace: true });
+    pod.addStep('a', { image: IMAGE, command: ['true'] });
+    expect(() => Testing.synth(chart)).toThrow(/sets shareProcessNamespace: .*fake its completion\. Leave shareProcessNamespace out/);
+  });
+
+  test('the copy container runs as its own non-root user under a root pod security context', () => {
+    const chart = Testing.chart(); // a root pod fails restricted on purpose: no synthPod here
+    new StepPod(chart, 'pod', { securityContext: { user: 0, ensureNonRoot: false } })
+      .addStep('a', { image: IMAGE, command: ['true'], securityContext: { user: 1000 } });
+    const [m] = Testing.synth(chart);
+    expect(container(m, 'cdk8s-steps-init').securityContext).toMatchObject({ runAsUser: 65532, runAsGroup: 65532, runAsNonRoot: true });
+  });
+
+  test('steps and sidecars meet restricted by default; StepPod and StepJob', () => {
+    for (const synth of [synthPod, synthJob] as Array<(b: (h: any) => void) => any>) {
+      const m = synth(host => {
+        host.addStep('a', { image: IMAGE, command: ['true'] });
+        host.addSidecar('db', { image: 'postgres:16' });
+        host.addInitContainer({ name: 'cache', image: 'redis:7', restartPolicy: kplus.ContainerRestartPolicy.ALWAYS });
+      });
+      expect(restrictedViolations(m)).toEqual([]);
+      expect(container(m, 'a').securityContext).toMatchObject({ capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
+    }
+  });
+
+  test('a step loosened explicitly stays loosened (and the pod then fails restricted)', () => {
+    const chart = Testing.chart();
+    const pod = new StepPod(chart, 'pod');
+    pod.addStep('a', { image: IMAGE, command: ['true'], securityContext: { capabilities: { add: [kplus.Capability.SYS_ADMIN] } } });
+    pod.addStep('b', { image: IMAGE, command: ['true'], securityContext: { seccompProfile: { type: kplus.SeccompProfileType.UNCONFINED } } });
+    const [m] = Testing.synth(chart);
+    expect(container(m, 'a').securityContext.capabilities).toEqual({ add: ['SYS_ADMIN'] });
+    expect(container(m, 'b').securityContext.seccompProfile).toEqual({ type: 'Unconfined' });
+    expect(restrictedViolations(m)).toEqual([
+      'container a: adds capability SYS_ADMIN', 'container a: does not drop ALL capabilities',
+      'container b: seccompProfile Unconfined', 'container b: seccompProfile is Unconfined',
+    ]);
+  });
+});
