@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmarks of issue 5 in one command (also `npx projen bench`). Not part of the test run.
 #
-#   bash bench/run.sh                  full run (~4-5 min on 2 cores); writes bench/results.json
+#   bash bench/run.sh                  full run (the 1 000-step pods take most of it); writes bench/results.json
 #   BENCH_QUICK=1 bash bench/run.sh    smoke run (small samples); writes bench/out/results.quick.json
 #
 # Other knobs: BENCH_N (hand-offs per waiter, default 200), BENCH_IDLE (idle window, default 10s),
