@@ -77,7 +77,7 @@ EOF
 # ---- figures 1-3 and 8: real processes, our binary vs the poll-stat-sleep baseline, same run
 if [ -x "$BIN/entrypoint-linux-$arch" ]; then
 	log "figures 1-3, 8: hand-off, one waiting step, dead dependency, a pod of waiters (n=$N, idle $IDLE, pods $POD)"
-	timeout 900 "$BIN/procbench" -entrypoint "$BIN/entrypoint-linux-$arch" -pollwait "$BIN/pollwait" -gofloor "$BIN/gofloor" \
+	timeout 1500 "$BIN/procbench" -entrypoint "$BIN/entrypoint-linux-$arch" -pollwait "$BIN/pollwait" -gofloor "$BIN/gofloor" \
 		-stamp "$BIN/stamp" -work "$OUT/work" -out "$PARTS/proc.json" -n "$N" -idle "$IDLE" -pod "$POD" ||
 		log "procbench failed (figures 1-3 and 8 will be reported as not measured)"
 else
