@@ -261,7 +261,7 @@ function synthRows(p: any, rows: Row[], missing: string[]) {
         + `minimums ${ms(r.stepPod.min_ms)} vs ${ms(r.plainPod.min_ms)} = ${(r.ratio_of_minimums ?? r.stepPod.min_ms / r.plainPod.min_ms).toFixed(2)}x); peakRequests() ${ms(r.peakRequests_ms)}; `
         + `YAML ${(r.stepPod.yaml_bytes / 1024).toFixed(0)} KiB vs ${(r.plainPod.yaml_bytes / 1024).toFixed(0)} KiB (${(r.stepPod.yaml_bytes / r.plainPod.yaml_bytes).toFixed(1)}x)`
         + (r.stepPod_json_bytes ? `, StepPod JSON ${(r.stepPod_json_bytes / MiB).toFixed(2)} MiB` : '')
-        + (r.kubernetes_limits && r.kubernetes_limits !== 'within' ? `; REFUSED at synthesis (timed with checkLimits: false): ${r.kubernetes_limits.slice(0, 160)}` : '')
+        + (r.kubernetes_limits && r.kubernetes_limits !== 'within' ? `; REFUSED at synthesis (timed with checkLimits: false): ${r.kubernetes_limits.replace(/^.*?StepLimitError: /s, '').slice(0, 200)}` : '')
         + (r.withoutYaml ? `; without the YAML step (construct + toJson): ${ms(r.withoutYaml.stepPod.median_ms)} vs ${ms(r.withoutYaml.plainPod.median_ms)} = ${r.withoutYaml.ratio.toFixed(2)}x` : ''),
       goal: goals.join(', '),
       met,
