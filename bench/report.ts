@@ -49,7 +49,8 @@ function machine(parts: string, info: any) {
   const osRelease = fs.existsSync('/etc/os-release')
     ? /PRETTY_NAME="?([^"\n]*)"?/.exec(fs.readFileSync('/etc/os-release', 'utf8'))?.[1]
     : undefined;
-  const gitDirty = sh('git', ['status', '--porcelain', '--', 'src', 'entrypoint-image']);
+  // the commit and the state of the tree when run.sh started (a merge during the run must not relabel it)
+  const gitDirty = info?.gitDirty ?? sh('git', ['status', '--porcelain', '--', 'src', 'entrypoint-image', 'bench']);
   return {
     date: new Date().toISOString(),
     cores: os.cpus().length,
@@ -63,8 +64,8 @@ function machine(parts: string, info: any) {
     cc: info?.cc,
     loadavgAtStart: info?.loadavgStart,
     loadavgAtEnd: os.loadavg().map((x) => +x.toFixed(2)),
-    gitCommit: sh('git', ['rev-parse', '--short', 'HEAD']),
-    uncommittedChangesInSrcOrEntrypoint: !!gitDirty,
+    gitCommit: info?.gitCommit ?? sh('git', ['rev-parse', '--short', 'HEAD']),
+    uncommittedChangesInSrcOrEntrypointOrBench: !!gitDirty,
   };
 }
 
@@ -414,7 +415,7 @@ function main() {
   console.log('');
   console.log(`cdk8s-steps benchmarks — ${m.date}`);
   console.log(`machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, ${m.kernel}, ${m.os}; Node ${m.node}; ${m.go}; podman ${m.podman ?? 'n/a'}; load average at start ${JSON.stringify(m.loadavgAtStart)}, at end ${JSON.stringify(m.loadavgAtEnd)}`);
-  console.log(`code: ${m.gitCommit}${m.uncommittedChangesInSrcOrEntrypoint ? ' + uncommitted changes in src/ or entrypoint-image/' : ''}; entrypoint ${info?.binarySource ?? '?'}; hand-off child: ${info?.child ?? '?'}`);
+  console.log(`code: ${m.gitCommit}${m.uncommittedChangesInSrcOrEntrypointOrBench ? ' + uncommitted changes in src/, entrypoint-image/ or bench/' : ''}; entrypoint ${info?.binarySource ?? '?'}; hand-off child: ${info?.child ?? '?'}`);
   console.log('');
   printTable(rows);
   console.log('');

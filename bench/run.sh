@@ -44,6 +44,8 @@ LOCK=/tmp/cdk8s-steps-podman.lock
 log() { printf 'bench: %s\n' "$*" >&2; }
 tsnode() { node --expose-gc -r ts-node/register "$@"; }
 loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)
+git_commit=$(git rev-parse --short HEAD 2>/dev/null)
+git_dirty=$([ -n "$(git status --porcelain -- src entrypoint-image bench 2>/dev/null)" ] && echo true || echo false)
 SECONDS=0
 
 # ---- build: our binaries exactly as entrypoint-image/build.sh does (into bench/out, so a
@@ -69,7 +71,7 @@ fi
 (cd podman/step-image && GOFLAGS= go build -trimpath -ldflags='-s -w' -o "$BIN/stamp" stamp.go) || { log "cannot build podman/step-image/stamp.go"; exit 2; }
 CHILD="podman/step-image/stamp.go (Go, static; its runtime start-up is in every hand-off figure and in the spawn floor)"
 cat >"$PARTS/info.json" <<EOF
-{"child": "$CHILD", "loadavgStart": [${loadavg_start// /, }],
+{"child": "$CHILD", "loadavgStart": [${loadavg_start// /, }], "gitCommit": "$git_commit", "gitDirty": $git_dirty,
  "binaries": [{"arch": "amd64", "file": "$BIN/entrypoint-linux-amd64"}, {"arch": "arm64", "file": "$BIN/entrypoint-linux-arm64"}],
  "entrypointBuilt": $([ $built = 1 ] && echo true || echo false), "binarySource": "$binsrc"}
 EOF
