@@ -28,26 +28,26 @@ import (
 )
 
 type podRow struct {
-	Steps             int            `json:"steps"`
-	Mode              string         `json:"mode"` // inotify | flock
-	UID               int            `json:"uid"`
-	InotifyLimit      int            `json:"inotify_max_user_instances"`
-	HogInstances      int            `json:"inotify_instances_taken_first"`
-	Budget            int            `json:"budget_bytes"`
-	Started           int            `json:"started"`
-	StartupS          float64        `json:"startup_s"`        // first fork -> every waiter wrote done.started
-	PeakThreads       int            `json:"peak_threads"`     // max over samples of the sum over live waiters, while waiting
-	PeakThreadsRun    int            `json:"peak_threads_run"` // the same while the chain runs
-	MaxThreadsOne     int            `json:"max_threads_one_waiter"`
-	WaitingThreads    map[string]int `json:"threads_per_waiter"` // threads -> waiters, once all wait
-	WaitingRSSKiB     int64          `json:"waiting_rss_kib_sum"`
-	WaitingPssKiB     int64          `json:"waiting_pss_kib_sum"`
-	Samples           int            `json:"samples"`
-	RunS              float64        `json:"run_s"` // dep succeeds -> last waiter reaped
-	RunPerEdgeMs      float64        `json:"run_per_edge_ms"`
-	Outcomes          map[string]int `json:"outcomes"`
-	Waited            map[string]int `json:"waited"`
-	Errors            []string       `json:"errors,omitempty"`
+	Steps          int            `json:"steps"`
+	Mode           string         `json:"mode"` // inotify | flock
+	UID            int            `json:"uid"`
+	InotifyLimit   int            `json:"inotify_max_user_instances"`
+	HogInstances   int            `json:"inotify_instances_taken_first"`
+	Budget         int            `json:"budget_bytes"`
+	Started        int            `json:"started"`
+	StartupS       float64        `json:"startup_s"`        // first fork -> every waiter wrote done.started
+	PeakThreads    int            `json:"peak_threads"`     // max over samples of the sum over live waiters, while waiting
+	PeakThreadsRun int            `json:"peak_threads_run"` // the same while the chain runs
+	MaxThreadsOne  int            `json:"max_threads_one_waiter"`
+	WaitingThreads map[string]int `json:"threads_per_waiter"` // threads -> waiters, once all wait
+	WaitingRSSKiB  int64          `json:"waiting_rss_kib_sum"`
+	WaitingPssKiB  int64          `json:"waiting_pss_kib_sum"`
+	Samples        int            `json:"samples"`
+	RunS           float64        `json:"run_s"` // dep succeeds -> last waiter reaped
+	RunPerEdgeMs   float64        `json:"run_per_edge_ms"`
+	Outcomes       map[string]int `json:"outcomes"`
+	Waited         map[string]int `json:"waited"`
+	Errors         []string       `json:"errors,omitempty"`
 }
 
 func readIntFile(path string) int {
