@@ -49,7 +49,8 @@ function machine(parts: string, info: any) {
   const osRelease = fs.existsSync('/etc/os-release')
     ? /PRETTY_NAME="?([^"\n]*)"?/.exec(fs.readFileSync('/etc/os-release', 'utf8'))?.[1]
     : undefined;
-  const gitDirty = sh('git', ['status', '--porcelain', '--', 'src', 'entrypoint-image']);
+  // the commit and the state of the tree when run.sh started (a merge during the run must not relabel it)
+  const gitDirty = info?.gitDirty ?? sh('git', ['status', '--porcelain', '--', 'src', 'entrypoint-image', 'bench']);
   return {
     date: new Date().toISOString(),
     cores: os.cpus().length,
@@ -63,8 +64,8 @@ function machine(parts: string, info: any) {
     cc: info?.cc,
     loadavgAtStart: info?.loadavgStart,
     loadavgAtEnd: os.loadavg().map((x) => +x.toFixed(2)),
-    gitCommit: sh('git', ['rev-parse', '--short', 'HEAD']),
-    uncommittedChangesInSrcOrEntrypoint: !!gitDirty,
+    gitCommit: info?.gitCommit ?? sh('git', ['rev-parse', '--short', 'HEAD']),
+    uncommittedChangesInSrcOrEntrypointOrBench: !!gitDirty,
   };
 }
 
@@ -74,10 +75,14 @@ function handoffRows(p: any, rows: Row[], missing: string[]) {
     missing.push(fig);
     return;
   }
+  // the child is a Go program: its runtime start-up is in every hand-off; the goal is on what lies above it
+  const floor = p.handoff.find((r: any) => r.role === 'floor' && r.stats.n > 0)?.stats.median_ms;
   for (const r of p.handoff) {
     const s = r.stats;
     const isMain = r.role === 'ours' && r.figure.startsWith('hand-off:');
-    const measured = s.n > 0 ? `median ${ms(s.median_ms)}, p99 ${ms(s.p99_ms)} (n=${s.n}${s.failed ? `, ${s.failed} failed` : ''})` : `not measured: ${s.failed} failed ${(r.errors ?? []).join('; ').slice(0, 200)}`;
+    const share = floor === undefined ? undefined : s.median_ms - floor;
+    const measured = s.n > 0 ? `median ${ms(s.median_ms)}, p99 ${ms(s.p99_ms)} (n=${s.n}${s.failed ? `, ${s.failed} failed` : ''})`
+      + (isMain && share !== undefined ? `; above the spawn floor: median ${ms(share)}` : '') : `not measured: ${s.failed} failed ${(r.errors ?? []).join('; ').slice(0, 200)}`;
     if (isMain && s.n === 0) missing.push(fig);
     rows.push({
       figure: fig,
@@ -86,8 +91,8 @@ function handoffRows(p: any, rows: Row[], missing: string[]) {
           : `${r.waiter}: rename -> child starts`,
       role: r.figure.startsWith('diagnostic') ? 'diagnostic' : r.role,
       measured,
-      goal: isMain ? 'median <= 1 ms, p99 <= 5 ms' : '',
-      met: isMain && s.n > 0 ? s.median_ms <= 1 && s.p99_ms <= 5 : null,
+      goal: isMain ? 'median above the spawn floor <= 1 ms, p99 <= 5 ms' : '',
+      met: isMain && s.n > 0 && share !== undefined ? share <= 1 && s.p99_ms <= 5 : null,
       values: r,
     });
   }
@@ -106,11 +111,12 @@ function handoffRows(p: any, rows: Row[], missing: string[]) {
 }
 
 function idleRows(p: any, rows: Row[], missing: string[]) {
-  const fig = '2 idle cost';
+  const fig = '2 one waiting step';
   if (!p?.idle) {
     missing.push(fig);
     return;
   }
+  const floor = p.idle.find((r: any) => r.role === 'floor' && !r.error);
   for (const r of p.idle) {
     const ours = r.role === 'ours';
     if (r.error) {
@@ -122,9 +128,35 @@ function idleRows(p: any, rows: Row[], missing: string[]) {
       figure: fig,
       subject: r.waiter,
       role: r.role,
-      measured: `${r.window_s.toFixed(1)} s: CPU ${r.cpu_ms.toFixed(3)} ms, ${r.voluntary_ctxt_switches} voluntary ctx switches (${r.wakeups_per_s.toFixed(1)}/s), RSS ${(r.rss_kib / 1024).toFixed(2)} MiB, ${r.threads} threads`,
-      goal: ours ? '~0 CPU, no periodic wake-ups, RSS <= 4 MiB' : '',
-      met: ours ? r.cpu_ms < 1 && r.voluntary_ctxt_switches <= 1 && r.rss_kib <= 4096 : null,
+      measured: `${r.threads} threads, RSS ${(r.rss_kib / 1024).toFixed(2)} MiB (peak ${(r.hwm_kib / 1024).toFixed(2)}); over ${r.window_s.toFixed(1)} s: CPU ${r.cpu_ms.toFixed(3)} ms, `
+        + `${r.voluntary_ctxt_switches} voluntary ctx switches (${r.wakeups_per_s.toFixed(1)}/s)${r.waited ? `; waited: ${r.waited}` : ''}`,
+      goal: ours ? `threads <= the Go floor's${floor ? ` (${floor.threads})` : ''}, RSS <= 2.5 MiB, ~0 CPU, no periodic wake-ups` : '',
+      met: ours ? r.cpu_ms < 1 && r.voluntary_ctxt_switches <= 1 && r.rss_kib <= 2560 && (!floor || r.threads <= floor.threads) : null,
+      values: r,
+    });
+  }
+}
+
+function podRows(p: any, rows: Row[], missing: string[]) {
+  const fig = '8 a pod of N waiting steps';
+  if (!p?.pod?.rows?.length) {
+    missing.push(fig);
+    return;
+  }
+  for (const r of p.pod.rows) {
+    const ok = (r.outcomes?.Succeeded ?? 0) === r.steps;
+    const perWaiter = Object.entries(r.threads_per_waiter ?? {}).map(([t, k]) => `${k}x${t}`).join(' ');
+    if (r.errors?.length) missing.push(`${fig} (${r.steps}, ${r.mode})`);
+    rows.push({
+      figure: fig,
+      subject: `${r.steps} steps (chain), waiting by ${r.mode}: uid ${r.uid}, ${r.inotify_instances_taken_first} of its ${r.inotify_max_user_instances} inotify instances taken first`,
+      role: 'ours',
+      measured: `peak threads ${r.peak_threads} waiting (per waiter: ${perWaiter || 'n/a'}; max ${r.max_threads_one_waiter}), ${r.peak_threads_run} while the chain runs; `
+        + `RSS sum ${(r.waiting_rss_kib_sum / 1024).toFixed(0)} MiB, Pss sum ${(r.waiting_pss_kib_sum / 1024).toFixed(0)} MiB; start-up ${r.startup_s.toFixed(1)} s; `
+        + `chain ${r.run_s.toFixed(2)} s (${r.run_per_edge_ms.toFixed(1)} ms/edge); outcomes ${JSON.stringify(r.outcomes)}; waited ${JSON.stringify(r.waited)}`
+        + (r.errors?.length ? `; ERRORS: ${r.errors.join('; ').slice(0, 200)}` : ''),
+      goal: 'every step Succeeded',
+      met: ok && !r.errors?.length,
       values: r,
     });
   }
@@ -229,6 +261,8 @@ function synthRows(p: any, rows: Row[], missing: string[]) {
       measured: `${ms(r.stepPod.median_ms)} vs ${ms(r.plainPod.median_ms)} = ${r.ratio.toFixed(2)}x (medians of ${r.stepPod.reps}, alternating; `
         + `minimums ${ms(r.stepPod.min_ms)} vs ${ms(r.plainPod.min_ms)} = ${(r.ratio_of_minimums ?? r.stepPod.min_ms / r.plainPod.min_ms).toFixed(2)}x); peakRequests() ${ms(r.peakRequests_ms)}; `
         + `YAML ${(r.stepPod.yaml_bytes / 1024).toFixed(0)} KiB vs ${(r.plainPod.yaml_bytes / 1024).toFixed(0)} KiB (${(r.stepPod.yaml_bytes / r.plainPod.yaml_bytes).toFixed(1)}x)`
+        + (r.stepPod_json_bytes ? `, StepPod JSON ${(r.stepPod_json_bytes / MiB).toFixed(2)} MiB` : '')
+        + (r.kubernetes_limits && r.kubernetes_limits !== 'within' ? `; REFUSED at synthesis (timed with checkLimits: false): ${r.kubernetes_limits.replace(/^.*?StepLimitError: /s, '').slice(0, 200)}` : '')
         + (r.withoutYaml ? `; without the YAML step (construct + toJson): ${ms(r.withoutYaml.stepPod.median_ms)} vs ${ms(r.withoutYaml.plainPod.median_ms)} = ${r.withoutYaml.ratio.toFixed(2)}x` : ''),
       goal: goals.join(', '),
       met,
@@ -284,19 +318,24 @@ function makespanRows(p: any, rows: Row[], missing: string[]) {
   for (const v of p.variants) {
     const ours = v.key !== 'initChain';
     if (!v.reps) {
-      if (v.key === 'dag') missing.push(fig);
+      if (v.key === 'dag' || v.key === 'big') missing.push(`${fig} (${v.key})`);
       rows.push({ figure: fig, subject: v.label, role: ours ? 'ours' : 'baseline', measured: `not measured: ${(v.errors ?? []).join('; ').slice(0, 300)}`, goal: '', met: null });
       continue;
     }
     const isDag = v.key === 'dag';
+    const h = v.binding_handoff_ms;
+    const measured = v.key === 'big'
+      ? `makespan ${ms(v.makespan_ms)} from the gate over the longest path of ${v.edges_on_critical_path} edges: +${ms(v.overhead_per_edge_ms)}/edge; `
+        + `hand-offs median ${ms(h.median)}, p90 ${ms(h.p90)}, max ${ms(h.max)} (n=${h.n}); wall ${ms(v.wall_ms)} (kube play creating ${v.steps + 1} containers included)`
+      : `makespan ${ms(v.makespan_ms)} for a critical path of ${ms(v.nominal_critical_path_ms)} (${v.edges_on_critical_path} edges): +${ms(v.overhead_per_edge_ms)}/edge `
+        + `(+${ms(v.overhead_vs_measured_path_per_edge_ms)}/edge vs measured step times); hand-offs median ${ms(h.median)}, max ${ms(h.max)}; wall ${ms(v.wall_ms)} (median of ${v.reps})`;
     rows.push({
       figure: fig,
       subject: v.label,
       role: ours ? 'ours' : 'baseline',
-      measured: `makespan ${ms(v.makespan_ms)} for a critical path of ${ms(v.nominal_critical_path_ms)} (${v.edges_on_critical_path} edges): +${ms(v.overhead_per_edge_ms)}/edge `
-        + `(+${ms(v.overhead_vs_measured_path_per_edge_ms)}/edge vs measured step times); hand-offs median ${ms(v.binding_handoff_ms.median)}, max ${ms(v.binding_handoff_ms.max)}; wall ${ms(v.wall_ms)} (median of ${v.reps})`,
-      goal: isDag ? '<= critical path + 50 ms per edge on it' : '',
-      met: isDag ? v.overhead_per_edge_ms <= 50 : null,
+      measured,
+      goal: isDag || v.key === 'big' ? '<= critical path + 50 ms per edge on it' : '',
+      met: isDag || v.key === 'big' ? v.overhead_per_edge_ms <= 50 : null,
       values: v,
     });
   }
@@ -350,6 +389,7 @@ function main() {
   handoffRows(proc, rows, missing);
   idleRows(proc, rows, missing);
   deadRows(proc, rows, missing);
+  podRows(proc, rows, missing);
   sizeRows(info, mk, rows, missing);
   synthRows(syn, rows, missing);
   resourceRows(syn, rows, missing);
@@ -359,6 +399,7 @@ function main() {
     about: 'cdk8s-steps benchmarks (issue 5). Regenerate with `npx projen bench` (bash bench/run.sh); see bench/README.md.',
     machine: m,
     baselines: {
+      gofloor: 'bench/cmd/gofloor: the smallest Go program that waits like our wrapper (inotify, one blocking read) and handles the same signals (signal.Notify)',
       pollwait: 'bench/cmd/pollwait: a small reimplementation (written here, not Tekton/Argo code) of the poll-stat-sleep waiter, at 1 s (Tekton) and 100 ms',
       tektonEntrypointBytes: `${TEKTON_ENTRYPOINT_BYTES}: reference constant from issue 5 (Tekton entrypoint v0.56, static, stripped); not rebuilt here (no network)`,
       initContainers: 'a plain cdk8s-plus Pod whose steps are initContainers (run by podman one after another)',
@@ -374,7 +415,7 @@ function main() {
   console.log('');
   console.log(`cdk8s-steps benchmarks — ${m.date}`);
   console.log(`machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, ${m.kernel}, ${m.os}; Node ${m.node}; ${m.go}; podman ${m.podman ?? 'n/a'}; load average at start ${JSON.stringify(m.loadavgAtStart)}, at end ${JSON.stringify(m.loadavgAtEnd)}`);
-  console.log(`code: ${m.gitCommit}${m.uncommittedChangesInSrcOrEntrypoint ? ' + uncommitted changes in src/ or entrypoint-image/' : ''}; entrypoint ${info?.binarySource ?? '?'}; hand-off child: ${info?.child ?? '?'}`);
+  console.log(`code: ${m.gitCommit}${m.uncommittedChangesInSrcOrEntrypointOrBench ? ' + uncommitted changes in src/, entrypoint-image/ or bench/' : ''}; entrypoint ${info?.binarySource ?? '?'}; hand-off child: ${info?.child ?? '?'}`);
   console.log('');
   printTable(rows);
   console.log('');

@@ -3,10 +3,12 @@
  *
  *   npx ts-node -P bench/tsconfig.json bench/synth.ts OUT.json [--quick]
  *
- * 5. For random DAGs (fixed seed, average in-degree 3) of 10, 100, 1 000 and 5 000 steps: the
- *    time to construct a StepPod and synthesise it to YAML (app.synthYaml()), next to a plain
- *    cdk8s-plus Pod with the same containers (same images and commands, no wrapper, no order).
- *    Median over repetitions, after warm-up, with a GC between repetitions.
+ * 5. For random DAGs (fixed seed, average in-degree 3) of 10, 100, 1 000, 2 000 and 5 000 steps
+ *    (--quick: up to 2 000): the time to construct a StepPod and synthesise it to YAML
+ *    (app.synthYaml()), next to a plain cdk8s-plus Pod with the same containers (same images
+ *    and commands, no wrapper, no order), and the size of the StepPod's YAML and JSON. A pod
+ *    the library refuses (over a Kubernetes limit) is reported so and timed with checkLimits off.
+ *    Median over repetitions, after warm-up, with a GC between repetitions. Public API only.
  * 6. For generated chains, diamonds, wide fan-out/fan-in graphs, a random DAG and the shapes of
  *    the examples: what the scheduler reserves (the pod's effective cpu and memory request,
  *    computed from the synthesised YAML with Kubernetes' rules) under PEAK vs SUM.
@@ -25,10 +27,10 @@ const IMAGE = 'busybox:1.36';
 const cmd = (i: number) => ['sh', '-c', `echo step ${i}`];
 const stepName = (i: number) => `s${String(i).padStart(4, '0')}`;
 
-function buildStepPod(dag: Dag, strategy?: ResourceStrategy): { app: App; pod: StepPod } {
+function buildStepPod(dag: Dag, strategy?: ResourceStrategy, checkLimits = true): { app: App; pod: StepPod } {
   const app = new App();
   const chart = new Chart(app, 'bench');
-  const pod = new StepPod(chart, 'pod', { resourceStrategy: strategy });
+  const pod = new StepPod(chart, 'pod', { resourceStrategy: strategy, checkLimits });
   const steps: Step[] = [];
   for (let j = 0; j < dag.n; j++) {
     steps.push(pod.addStep(stepName(j), { image: IMAGE, command: cmd(j), dependsOn: dag.deps[j].map((i) => steps[i]) }));
@@ -46,31 +48,16 @@ function buildPlainPod(dag: Dag): App {
 
 interface SynthCell { median_ms: number; min_ms: number; reps: number; yaml_bytes: number }
 
-/** Repeats f (construct + synth) until `reps` runs or `budgetMs` spent (at least one run). */
-function time(f: () => string, reps: number, budgetMs: number): SynthCell {
-  const xs: number[] = [];
-  let bytes = 0;
-  const t0 = now();
-  for (let r = 0; r < reps; r++) {
-    gc();
-    const a = now();
-    bytes = f().length;
-    xs.push(now() - a);
-    if (now() - t0 > budgetMs) break;
-  }
-  return { median_ms: median(xs), min_ms: Math.min(...xs), reps: xs.length, yaml_bytes: bytes };
-}
-
 /**
  * Times the functions round-robin (f0, f1, ..., f0, f1, ...) so that load from other processes on
  * the machine hits all alike; stops after `reps` rounds or `budgetMs` (at least one round).
  */
-function timeRounds(fs: Array<() => string>, reps: number, budgetMs: number): SynthCell[] {
-  const xs: number[][] = fs.map(() => []);
-  const bytes: number[] = fs.map(() => 0);
+function timeRounds(fns: Array<() => string>, reps: number, budgetMs: number): SynthCell[] {
+  const xs: number[][] = fns.map(() => []);
+  const bytes: number[] = fns.map(() => 0);
   const t0 = now();
   for (let r = 0; r < reps; r++) {
-    fs.forEach((f, i) => {
+    fns.forEach((f, i) => {
       gc();
       const t = now();
       bytes[i] = f().length;
@@ -87,8 +74,8 @@ function toJsonOnly(app: App): string {
 }
 
 function synthFigure(quick: boolean) {
-  const sizes = [10, 100, 1000, 5000];
-  const reps: Record<number, number> = quick ? { 10: 5, 100: 3, 1000: 1, 5000: 1 } : { 10: 30, 100: 15, 1000: 7, 5000: 3 };
+  const sizes = quick ? [10, 100, 1000, 2000] : [10, 100, 1000, 2000, 5000];
+  const reps: Record<number, number> = quick ? { 10: 5, 100: 3, 1000: 1, 2000: 1 } : { 10: 30, 100: 15, 1000: 7, 2000: 5, 5000: 3 };
   const budget = quick ? 5_000 : 25_000;
   // warm-up (JIT) on a mid-size graph, both kinds
   const warm = randomDag(200, 3, 7);
@@ -99,16 +86,25 @@ function synthFigure(quick: boolean) {
   const rows: any[] = [];
   for (const n of sizes) {
     const dag = randomDag(n, 3, 42);
+    // a pod over Kubernetes' limits is refused at synthesis: say so, and time it without the check
+    let limits = 'within';
+    try {
+      buildStepPod(dag).app.synthYaml();
+    } catch (e) {
+      limits = (e as Error).message.slice(0, 600);
+    }
+    const check = limits === 'within';
     const [plain, steps, plainJson, stepsJson] = timeRounds([
       () => buildPlainPod(dag).synthYaml(),
-      () => buildStepPod(dag).app.synthYaml(),
+      () => buildStepPod(dag, undefined, check).app.synthYaml(),
       () => toJsonOnly(buildPlainPod(dag)),
-      () => toJsonOnly(buildStepPod(dag).app),
+      () => toJsonOnly(buildStepPod(dag, undefined, check).app),
     ], reps[n], budget);
     // the peak computation alone (diagnostic), on an already built graph
-    const { pod } = buildStepPod(dag);
+    const { app, pod } = buildStepPod(dag, undefined, false);
+    const jsonBytes = JSON.stringify(app.charts.map((c) => c.toJson())).length;
     const graph = pod.graph;
-    const pk = time(() => JSON.stringify(graph.peakRequests()), Math.max(1, Math.floor(reps[n] / 2)), budget / 2);
+    const [pk] = timeRounds([() => JSON.stringify(graph.peakRequests())], Math.max(1, Math.floor(reps[n] / 2)), budget / 2);
     const row = {
       steps: n,
       edges: dag.edges,
@@ -118,8 +114,11 @@ function synthFigure(quick: boolean) {
       ratio_of_minimums: steps.min_ms / plain.min_ms,
       withoutYaml: { stepPod: stepsJson, plainPod: plainJson, ratio: stepsJson.median_ms / plainJson.median_ms },
       peakRequests_ms: pk.median_ms,
+      stepPod_json_bytes: jsonBytes,
+      kubernetes_limits: limits,
+      timed_with_limit_check: check,
     };
-    console.error(`synth n=${n} e=${dag.edges}: StepPod ${steps.median_ms.toFixed(1)} ms, plain ${plain.median_ms.toFixed(1)} ms, ratio ${row.ratio.toFixed(2)}, peak ${pk.median_ms.toFixed(1)} ms`);
+    console.error(`synth n=${n} e=${dag.edges}: StepPod ${steps.median_ms.toFixed(1)} ms, plain ${plain.median_ms.toFixed(1)} ms, ratio ${row.ratio.toFixed(2)}, YAML ${steps.yaml_bytes} B, JSON ${jsonBytes} B, peak ${pk.median_ms.toFixed(1)} ms; limits: ${limits.slice(0, 200)}`);
     rows.push(row);
   }
   const growth = [];
@@ -211,9 +210,8 @@ function shapes(): Shape[] {
 function synthShape(shape: Shape, strategy: ResourceStrategy): { spec: any; peak?: Record<string, string>; steps: Step[] } {
   const app = new App();
   const chart = new Chart(app, 'r');
-  const w = shape.kind === 'job'
-    ? new StepJob(chart, 'w', { resourceStrategy: strategy })
-    : new StepPod(chart, 'w', { resourceStrategy: strategy });
+  const props = { resourceStrategy: strategy, checkLimits: false }; // requests only: figure 5 reports the limits
+  const w = shape.kind === 'job' ? new StepJob(chart, 'w', props) : new StepPod(chart, 'w', props);
   shape.build(w);
   const objs = chart.toJson();
   const obj = objs.find((o: any) => o.kind === 'Pod' || o.kind === 'Job');
