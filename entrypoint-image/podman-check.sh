@@ -3,7 +3,8 @@
 # steps sharing an emptyDir, the dependent's mount read-only.
 #  1. two waits for one and starts right after it (inotify across containers);
 #  2. one's container is SIGKILLed mid-run: two ends DependencyLost (flock across containers).
-# Needs podman; on the project's machines: CONTAINERS_CONF=$PWD/../podman/containers.conf.
+# Needs podman; on the project's machines (root, no systemd) a containers.conf with
+# cgroup_manager = "cgroupfs", runtime = "runc", events_logger = "file" through CONTAINERS_CONF.
 # STEP_IMAGE: any image with /bin/sh (default: the e2e suite's busybox image).
 set -eu
 cd "$(dirname "$0")"

@@ -27,7 +27,8 @@
 #   - every build uses its own empty podman storage (no layer cache from an earlier build).
 #
 # Needs: go, podman (>= 4.3), node (reads package.json and the layout), skopeo for push.
-# podman runs with podman/containers.conf unless CONTAINERS_CONF is set.
+# podman runs with a containers.conf for root without systemd (cgroupfs, runc, file events),
+# written into the build's scratch directory, unless CONTAINERS_CONF is set.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -90,7 +91,12 @@ build() {
 	ARCHES="${arches[*]}" OUT="$work/context/out" sh "$HERE/build.sh" >&2
 
 	# A private, empty storage: no cache from earlier builds, nothing shared with other podman users.
-	export CONTAINERS_CONF=${CONTAINERS_CONF:-$ROOT/podman/containers.conf}
+	if [ -z "${CONTAINERS_CONF:-}" ]; then
+		# What podman needs on root without systemd (as src/local/podman.ts generates for pods;
+		# an image build needs no ulimits).
+		printf '[engine]\ncgroup_manager = "cgroupfs"\nruntime = "runc"\nevents_logger = "file"\n' >"$work/containers.conf"
+		export CONTAINERS_CONF=$work/containers.conf
+	fi
 	local pod=(podman --root "$work/storage" --runroot "$work/run" --storage-driver vfs)
 	local list=localhost/cdk8s-steps-entrypoint-release:list
 	"${pod[@]}" manifest create "$list" >/dev/null
