@@ -171,7 +171,8 @@ for (const [name, value] of Object.entries(quietCdk8s)) project.testTask.env(nam
 // The npm package is an allow-list: the compiled library, its jsii manifest and the docs. Nothing
 // a test run leaves behind (.e2e-work/, coverage/, test-reports/) can slip in. `npm pack` (and so
 // `npm publish` and an install from a git checkout) compiles first, so lib/ is always there.
-project.package.addField('files', ['lib/**/*.js', 'lib/**/*.d.ts', '.jsii', 'API.md', 'docs/**/*.md']);
+// release-image.json exists only in a release (entrypoint-image/release.sh record): it pins Entrypoint.DEFAULT.
+project.package.addField('files', ['lib/**/*.js', 'lib/**/*.d.ts', '.jsii', 'API.md', 'docs/**/*.md', 'release-image.json']);
 project.package.setScript('prepack', 'projen compile');
 
 project.addTask('bench', {

@@ -21,7 +21,11 @@ const LEFTOVERS = [
   'entrypoint-image/out/entrypoint-linux-amd64',
 ];
 
-const ALLOWED = /^(lib\/.+\.(js|d\.ts)|\.jsii|API\.md|README\.md|LICENSE|package\.json|docs\/.+\.md|node_modules\/@dagrejs\/graphlib\/.+)$/;
+/** The bundled dependencies (the CLI's yaml and dagre, and dagre's graphlib), as package.json names them. */
+const BUNDLED: string[] = [...JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).bundledDependencies, '@dagrejs/graphlib'];
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const ALLOWED = new RegExp('^(lib\\/.+\\.(js|d\\.ts)|\\.jsii|API\\.md|README\\.md|LICENSE|package\\.json|release-image\\.json|docs\\/.+\\.md'
+  + `|node_modules\\/(${BUNDLED.map(escape).join('|')})\\/.+)$`);
 
 function packedFiles(dir: string): string[] {
   const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--no-audit', '--no-fund'], {
@@ -58,10 +62,10 @@ describe('npm pack from a fresh checkout', () => {
 
   afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-  test('holds the compiled library (built by prepack), its jsii manifest and the bundled graphlib', () => {
+  test('holds the compiled library (built by prepack), the CLI, its jsii manifest and the bundled dependencies', () => {
     expect(files).toEqual(expect.arrayContaining([
-      'lib/index.js', 'lib/index.d.ts', '.jsii', 'package.json', 'README.md', 'LICENSE', 'API.md',
-      'node_modules/@dagrejs/graphlib/package.json',
+      'lib/index.js', 'lib/index.d.ts', 'lib/cli/main.js', '.jsii', 'package.json', 'README.md', 'LICENSE', 'API.md',
+      ...BUNDLED.map(dep => `node_modules/${dep}/package.json`),
     ]));
   });
 
