@@ -80,10 +80,12 @@ func decide(f facts) (o outcome, run, decided bool) {
 		if pending >= 0 || !f.afterEnded {
 			return o, false, false
 		}
-		if f.runIf == runAlways || failed >= 0 || lost >= 0 {
+		// any_failed: a dependency that did not succeed (failed, lost, or
+		// skipped by a condition) runs it.
+		if f.runIf == runAlways || failed >= 0 || lost >= 0 || condSkipped >= 0 {
 			return o, true, true
 		}
-		return skippedByCondition("none of the dependencies failed"), false, true
+		return skippedByCondition("every dependency succeeded"), false, true
 	}
 	switch {
 	case failed >= 0: // row 1, at once

@@ -58,13 +58,14 @@ func TestDecide(t *testing.T) {
 		{runAlways, []depEnd{failed, lost, cond, skipped, unreadable}, true, true, true, run},
 		{runAlways, []depEnd{ok, ok}, true, true, true, run},
 		{runAlways, nil, true, true, true, run},
-		// any_failed: a failure or a loss runs it; otherwise skipped, exit 0
+		// any_failed: a failure, a loss or a skip by a condition runs it; otherwise skipped, exit 0
 		{runAnyFailed, []depEnd{failed, pending}, true, true, true, wait},
 		{runAnyFailed, []depEnd{ok, failed}, true, true, true, run},
 		{runAnyFailed, []depEnd{ok, lost}, true, true, true, run},
 		{runAnyFailed, []depEnd{ok, skipped}, true, true, true, run},
-		{runAnyFailed, []depEnd{ok, cond}, true, true, true, "Skipped 0 none of the dependencies failed"},
-		{runAnyFailed, nil, true, true, true, "Skipped 0 none of the dependencies failed"},
+		{runAnyFailed, []depEnd{ok, cond}, true, true, true, run},
+		{runAnyFailed, []depEnd{ok, ok}, true, true, true, "Skipped 0 every dependency succeeded"},
+		{runAnyFailed, nil, true, true, true, "Skipped 0 every dependency succeeded"},
 	} {
 		f := facts{runIf: tc.runIf, deps: tc.deps, afterEnded: tc.after,
 			marker:    func() (bool, string) { return tc.marker, "clean" },
@@ -255,7 +256,7 @@ func TestRunConditionsForEveryDependencyEnd(t *testing.T) {
 		{"timed out", fileErr, report{Reason: reasonTimedOut, ExitCode: 124}, want{120, reasonSkipped}, want{0, ""}, want{0, ""}},
 		{"aborted", fileErr, report{Reason: reasonAborted, ExitCode: 122}, want{120, reasonSkipped}, want{0, ""}, want{0, ""}},
 		{"skipped", fileErr, report{Reason: reasonSkipped, ExitCode: 120}, want{120, reasonSkipped}, want{0, ""}, want{0, ""}},
-		{"skipped by condition", fileErr, report{Reason: reasonSkipped}, want{0, reasonSkipped}, want{0, ""}, want{0, reasonSkipped}},
+		{"skipped by condition", fileErr, report{Reason: reasonSkipped}, want{0, reasonSkipped}, want{0, ""}, want{0, ""}},
 		{"dependency lost", fileErr, report{Reason: reasonDependencyLost, ExitCode: 121}, want{121, reasonDependencyLost}, want{0, ""}, want{0, ""}},
 		{"wrapper error", fileErr, report{Reason: reasonFailed, ExitCode: 125}, want{120, reasonSkipped}, want{0, ""}, want{0, ""}},
 		{"died without a record", "", report{}, want{121, reasonDependencyLost}, want{0, ""}, want{0, ""}},
@@ -279,7 +280,7 @@ func TestRunConditionsForEveryDependencyEnd(t *testing.T) {
 					t.Fatalf("exit %d ran=%v, want %d ran=%v; %s", code, ran, w.code, w.reason == "", p.stderr.String())
 				}
 				if w.reason != "" {
-					if r := readReportFile(t, rec(root, "me", fileErr)); r.Reason != w.reason || r.ExitCode != w.code || !strings.Contains(r.Message, "`dep`") && !strings.Contains(r.Message, "none") {
+					if r := readReportFile(t, rec(root, "me", fileErr)); r.Reason != w.reason || r.ExitCode != w.code || !strings.Contains(r.Message, "`dep`") && r.Message != "every dependency succeeded" {
 						t.Fatalf("report %+v", r)
 					}
 				}

@@ -49,7 +49,9 @@ export class Entrypoint {
    * `image` is a reference `[registry/]path[:tag][@sha256:<64 hex digits>]`, e.g.
    * `registry.example.com/mirror/entrypoint:1.2.3@sha256:...`. A malformed reference
    * (uppercase in the repository path, a digest of the wrong length or not lowercase hex,
-   * whitespace, empty) throws an `InvalidImageReferenceError` that says how to fix it.
+   * whitespace, empty) throws an error that says how to fix it; its `name`, and the start of its
+   * message, is `InvalidImageReferenceError` (match on that: jsii cannot export a subclass of
+   * `Error` to the other languages).
    */
   public static fromImage(image: string, options: EntrypointOptions = {}): Entrypoint {
     return new Entrypoint(

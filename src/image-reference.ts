@@ -7,7 +7,8 @@
 /** Thrown for a malformed image reference; the message says what is wrong and how to fix it. */
 export class InvalidImageReferenceError extends Error {
   constructor(public readonly reference: string, problem: string, fix: string, context?: string) {
-    super(`${context ? context + ': ' : ''}invalid image reference ${JSON.stringify(reference)}: ${problem}. ${fix}`);
+    // The name leads the message too, so that it shows wherever only the message is printed.
+    super(`InvalidImageReferenceError: ${context ? context + ': ' : ''}invalid image reference ${JSON.stringify(reference)}: ${problem}. ${fix}`);
     this.name = 'InvalidImageReferenceError';
   }
 }

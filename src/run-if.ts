@@ -29,8 +29,9 @@ export class RunIf {
 
   /**
    * Run once every dependency has ended and at least one of them did not succeed (failed, timed
-   * out, lost, aborted, or skipped because of a failure); otherwise the step is skipped (exit 0).
-   * Not stopped by `failFast`: for notifications.
+   * out, lost, aborted, skipped because of a failure, or skipped by its condition); otherwise the
+   * step is skipped (exit 0). A failure under `OnError.CONTINUE` counts as succeeded. Not stopped
+   * by `failFast`: for notifications.
    */
   public static anyFailed(): RunIf {
     return new RunIf({ kind: 'anyFailed' });

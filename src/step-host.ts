@@ -81,7 +81,8 @@ export interface StepHostProps {
 }
 
 /**
- * Something that runs steps in dependency order: the step API shared by `StepPod` and `StepJob`.
+ * Something that runs steps in dependency order: the step API shared by `StepPod`, `StepJob` and
+ * `StepWorkflow`. Write a function of an `IStepHost` once; give it any of the three.
  */
 export interface IStepHost extends IConstruct {
   /** The steps, in the order they were added. */
@@ -119,7 +120,7 @@ export interface IStepHost extends IConstruct {
 type PodHost = kplus.AbstractPod & { readonly podMetadata: ApiObjectMetadataDefinition };
 
 /**
- * The one implementation behind `StepPod` and `StepJob`, built with its host like cdk8s-plus'
+ * The one implementation behind `StepPod`, `StepJob` and `StepWorkflow`, built with its host like cdk8s-plus'
  * facets: keeps the steps, validates them, builds the plan once and hands the PodSpec and the
  * plan to the pure transformation at synthesis. Internal: not exported from the package.
  */
@@ -135,7 +136,13 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct> {
   /** Built on first use, dropped when a step or an edge is added. */
   private cached?: { plan: Plan; graph?: StepGraph };
 
-  constructor(private readonly host: PodHost, props: StepHostProps) {
+  /**
+   * @param host the pod-like resource the steps live in
+   * @param props the shared step props
+   * @param podPerStep true when every step becomes its own pod (StepWorkflow): only then can a step
+   *   be placed on a node of its own (`StepOptions.nodeSelector`/`tolerations`)
+   */
+  constructor(private readonly host: PodHost, props: StepHostProps, private readonly podPerStep = false) {
     this.entrypoint = props.entrypoint ?? Entrypoint.DEFAULT;
     this.workspace = props.workspace ?? true;
     this.failFast = props.failFast ?? false;
@@ -190,7 +197,13 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct> {
       throw new Error(`Step "${stepName}": the argument ${JSON.stringify(nul)} contains a NUL character, which no `
         + 'process argument can hold: remove it');
     }
-    const { dependsOn, timeout, retries, onError, results, resultEnv, runIf, ...containerProps } = options;
+    if (!this.podPerStep && (options.nodeSelector !== undefined || options.tolerations !== undefined)) {
+      const kind = this.host.constructor.name;
+      throw new Error(`Step "${stepName}": nodeSelector and tolerations place one step's pod, and in a ${kind} every `
+        + `step runs in the same pod, on one node. Place the whole ${kind} with its scheduling `
+        + '(e.g. pod.scheduling.tolerate(...)), or use a StepWorkflow, where each step is its own pod');
+    }
+    const { dependsOn, timeout, retries, onError, results, resultEnv, runIf, nodeSelector, tolerations, ...containerProps } = options;
     const container = new kplus.Container({ ...containerProps, name: stepName });
     // validates before anything is added
     const step = Step._create(this, stepName, container, options, () => this.cached = undefined,

@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import { ARGO_API_VERSION, ArgoContainer, ArgoStep, buildWorkflow } from './argo/workflow';
 import { StepGraph } from './graph/step-graph';
-import { Step, StepOptions } from './step';
+import { Step, StepOptions, StepPlacement } from './step';
 import { IStepHost, StepHost } from './step-host';
 import { WorkflowWorkspace } from './workflow-workspace';
 
@@ -35,20 +35,6 @@ export interface WorkflowTtlStrategy {
   readonly afterSuccess?: Duration;
   /** @default - not deleted on this account */
   readonly afterFailure?: Duration;
-}
-
-/** Where one step's pod may be scheduled. */
-export interface StepPlacement {
-  /**
-   * Node labels the step's pod requires.
-   * @default - no node selector
-   */
-  readonly nodeSelector?: { [key: string]: string };
-  /**
-   * Taints the step's pod tolerates.
-   * @default - none
-   */
-  readonly tolerations?: kplus.NodeTaintQuery[];
 }
 
 /**
@@ -132,6 +118,7 @@ export class StepWorkflow extends kplus.AbstractPod implements IStepHost {
 
   constructor(scope: Construct, id: string, private readonly props: StepWorkflowProps = {}) {
     super(scope, id, { restartPolicy: kplus.RestartPolicy.NEVER, securityContext: props.securityContext, metadata: props.metadata });
+    checkWorkflowProps(this.node.path, props);
     const kind = props.kind ?? WorkflowKind.WORKFLOW;
     const workspace = props.workspace ?? WorkflowWorkspace.volumeClaim({ storage: Size.gibibytes(1) });
     this.apiObject = new ApiObject(this, 'Resource', {
@@ -144,7 +131,7 @@ export class StepWorkflow extends kplus.AbstractPod implements IStepHost {
     if (generateName) {
       this.apiObject.addJsonPatch(JsonPatch.remove('/metadata/name'), JsonPatch.add('/metadata/generateName', generateName));
     }
-    this.host = new StepHost(this, { failFast: props.failFast, workspace: workspace._claim() !== undefined });
+    this.host = new StepHost(this, { failFast: props.failFast, workspace: workspace._claim() !== undefined }, true);
   }
 
   /** The prefix of each run's name, or undefined when the object has a fixed name. */
@@ -178,7 +165,10 @@ export class StepWorkflow extends kplus.AbstractPod implements IStepHost {
     return this.host.addSidecar(sidecarName, options);
   }
 
-  /** Sets where a step's pod may be scheduled (each step is its own pod in a Workflow). */
+  /**
+   * Sets where a step's pod may be scheduled (each step is its own pod in a Workflow), the same as
+   * `StepOptions.nodeSelector`/`tolerations` given to `addStep()`; what it sets replaces those.
+   */
   public placeStep(step: Step, placement: StepPlacement): void {
     if (!this.host.steps.includes(step)) {
       throw new Error(`Cannot place step "${step.name}": it belongs to another host; place it on the StepWorkflow that added it`);
@@ -191,7 +181,7 @@ export class StepWorkflow extends kplus.AbstractPod implements IStepHost {
     if (errors.length > 0) throw new Error(`${this.node.path}: invalid steps:\n  ${errors.join('\n  ')}`);
     const pod = super._toPodSpec();
     const steps = new Map<string, ArgoStep>(this.host.steps.map(step => {
-      const placement = this.placements.get(step);
+      const placement = { ...step.placement, ...this.placements.get(step) };
       return [step.name, {
         ...argoContainer(step.container),
         nodeSelector: placement?.nodeSelector,
@@ -233,4 +223,42 @@ function argoContainer(c: kplus.Container): ArgoContainer {
     container: kplus.k8s.toJson_Container(c._toKube()) as kplus.k8s.Container,
     volumes: c.mounts.map(m => kplus.k8s.toJson_Volume(m.volume._toKube()) as kplus.k8s.Volume),
   };
+}
+
+/** A DNS-1123 subdomain (object names, service account names); `prefix` allows a trailing '-'. */
+function dnsSubdomainProblem(value: string, prefix: boolean): string | undefined {
+  const max = prefix ? 248 : 253; // a generated name appends 5 characters
+  const body = prefix ? value.replace(/-$/, '') : value;
+  if (value.length === 0 || value.length > max || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(body)) {
+    return `must be a DNS-1123 subdomain of at most ${max} characters: lowercase letters, digits, '-' and '.', `
+      + 'starting and ending with a letter or digit';
+  }
+  return undefined;
+}
+
+/** Checks the Workflow-level props at construction, naming the prop and how to fix it. */
+function checkWorkflowProps(path: string, props: StepWorkflowProps): void {
+  const fail = (what: string, problem: string) => {
+    throw new Error(`StepWorkflow "${path}": ${what} ${problem}`);
+  };
+  const seconds = (what: string, d: Duration | undefined, min: number) => {
+    if (d === undefined) return;
+    const s = d.toSeconds({ integral: false });
+    if (!Number.isInteger(s) || s < min) {
+      fail(what, `must be a whole number of seconds${min > 0 ? ' above zero' : ''} (got ${s} s)`
+        + (what === 'activeDeadline' ? '; 0 would stop the run at once (it is how `argo terminate` stops one): leave it out for no limit' : ''));
+    }
+  };
+  if (props.generateName !== undefined) {
+    const p = dnsSubdomainProblem(props.generateName, true);
+    if (p) fail(`generateName "${props.generateName}"`, p);
+  }
+  if (props.serviceAccountName !== undefined) {
+    const p = dnsSubdomainProblem(props.serviceAccountName, false);
+    if (p) fail(`serviceAccountName "${props.serviceAccountName}"`, p);
+  }
+  seconds('activeDeadline', props.activeDeadline, 1);
+  seconds('ttlStrategy.afterCompletion', props.ttlStrategy?.afterCompletion, 0);
+  seconds('ttlStrategy.afterSuccess', props.ttlStrategy?.afterSuccess, 0);
+  seconds('ttlStrategy.afterFailure', props.ttlStrategy?.afterFailure, 0);
 }

@@ -20,9 +20,28 @@ export enum OnError {
 }
 
 /**
- * Options of one step: a container, plus where it sits in the graph and how it fails.
+ * Where one step's pod may be scheduled. Only a `StepWorkflow` runs each step in its own pod: a
+ * `StepPod` or `StepJob` refuses a step that sets these (all of its steps share the pod's node;
+ * place the whole pod with its `scheduling` instead).
  */
-export interface StepOptions extends kplus.ContainerProps {
+export interface StepPlacement {
+  /**
+   * Node labels the step's pod requires (Argo template `nodeSelector`).
+   * @default - no node selector
+   */
+  readonly nodeSelector?: { [key: string]: string };
+  /**
+   * Taints the step's pod tolerates (Argo template `tolerations`).
+   * @default - none
+   */
+  readonly tolerations?: kplus.NodeTaintQuery[];
+}
+
+/**
+ * Options of one step: a container, plus where it sits in the graph, how it fails and (in a
+ * `StepWorkflow`) where its pod is scheduled.
+ */
+export interface StepOptions extends kplus.ContainerProps, StepPlacement {
   /**
    * Steps that must finish before this one starts. More can be added later with
    * `Step.addDependency()`.
@@ -101,6 +120,8 @@ export class Step {
   public readonly resultEnv: { [envName: string]: StepResult };
   /** True for a step added with `addFinally()`: it runs after every other step, whatever happened. */
   public readonly isFinally: boolean;
+  /** Where the step's pod may be scheduled (`StepWorkflow` only). */
+  public readonly placement: StepPlacement;
 
   private readonly deps: Step[] = [];
 
@@ -134,6 +155,10 @@ export class Step {
     this.runIf = options.runIf ?? (this.isFinally ? RunIf.always() : RunIf.allSucceeded());
     this.results = [...options.results ?? []];
     this.resultEnv = { ...options.resultEnv };
+    this.placement = {
+      ...options.nodeSelector ? { nodeSelector: { ...options.nodeSelector } } : {},
+      ...options.tolerations ? { tolerations: [...options.tolerations] } : {},
+    };
     this.checkConditionsAndResults(container);
     this.addDependency(...options.dependsOn ?? []);
   }

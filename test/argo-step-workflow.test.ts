@@ -4,7 +4,7 @@
  */
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
-import { IStepHost, OnError, PodGcStrategy, RunIf, StepPod, StepWorkflow, StepWorkflowProps, WorkflowKind, WorkflowWorkspace } from '../src';
+import { IStepHost, OnError, PodGcStrategy, RunIf, StepJob, StepPod, StepWorkflow, StepWorkflowProps, WorkflowKind, WorkflowWorkspace } from '../src';
 import { expectValidArgo } from './argo-schema';
 
 const synthesised: any[] = [];
@@ -135,6 +135,49 @@ describe('StepWorkflow', () => {
     }
     expect(tmpl(w, 'train')).toMatchObject({ nodeSelector: { accelerator: 'a100' }, tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists' }] });
     expect(tmpl(w, 'report').nodeSelector).toBeUndefined();
+  });
+
+  test('node selectors and tolerations through the step props; placeStep replaces what it sets', () => {
+    const w = synthWorkflow(wf => {
+      const train = wf.addStep('train', {
+        image, command: ['true'],
+        nodeSelector: { accelerator: 'a100' },
+        tolerations: [kplus.NodeTaintQuery.is('nvidia.com/gpu', 'present', { effect: kplus.TaintEffect.NO_SCHEDULE })],
+      });
+      const big = wf.addStep('big', { image, command: ['true'], dependsOn: [train], nodeSelector: { pool: 'small' } });
+      wf.placeStep(big, { nodeSelector: { pool: 'highmem' } });
+      wf.addStep('report', { image, command: ['true'], dependsOn: [big] });
+    });
+    expect(tmpl(w, 'train')).toMatchObject({
+      nodeSelector: { accelerator: 'a100' },
+      tolerations: [{ key: 'nvidia.com/gpu', operator: 'Equal', value: 'present', effect: 'NoSchedule' }],
+    });
+    expect(tmpl(w, 'big').nodeSelector).toEqual({ pool: 'highmem' });
+    expect(tmpl(w, 'big').tolerations).toBeUndefined();
+    expect(tmpl(w, 'report').nodeSelector).toBeUndefined();
+    // The container itself carries no placement fields.
+    expect(Object.keys(tmpl(w, 'train').container)).not.toEqual(expect.arrayContaining(['nodeSelector']));
+  });
+
+  test('a StepPod or StepJob refuses a step placed on its own node, naming the step and the way out', () => {
+    const chart = newChart();
+    const pod = new StepPod(chart, 'pod');
+    expect(() => pod.addStep('train', { image, command: ['true'], nodeSelector: { accelerator: 'a100' } }))
+      .toThrow(/Step "train": nodeSelector and tolerations place one step's pod, and in a StepPod every step runs in the same pod.*scheduling.*StepWorkflow/);
+    expect(() => new StepJob(chart, 'job').addStep('train', { image, command: ['true'], tolerations: [kplus.NodeTaintQuery.exists('x')] }))
+      .toThrow(/Step "train": .*in a StepJob every step runs in the same pod/);
+    expect(pod.steps).toHaveLength(0);
+  });
+
+  test('Workflow-level props are checked at construction, naming the prop', () => {
+    const make = (props: StepWorkflowProps) => () => new StepWorkflow(newChart(), 'wf', props);
+    expect(make({ activeDeadline: Duration.seconds(0) })).toThrow(/activeDeadline must be a whole number of seconds above zero \(got 0 s\); 0 would stop the run at once/);
+    expect(make({ activeDeadline: Duration.millis(1500) })).toThrow(/activeDeadline must be a whole number of seconds above zero \(got 1.5 s\)/);
+    expect(make({ ttlStrategy: { afterSuccess: Duration.millis(500) } })).toThrow(/ttlStrategy.afterSuccess must be a whole number of seconds \(got 0.5 s\)/);
+    expect(make({ generateName: 'Bad_Name-' })).toThrow(/generateName "Bad_Name-" must be a DNS-1123 subdomain/);
+    expect(make({ serviceAccountName: 'Bad Name' })).toThrow(/serviceAccountName "Bad Name" must be a DNS-1123 subdomain/);
+    expect(make({ generateName: 'nightly-', serviceAccountName: 'argo-runner', activeDeadline: Duration.hours(1), ttlStrategy: { afterCompletion: Duration.seconds(0) } }))
+      .not.toThrow();
   });
 
   test('a plain initContainer runs before every step; a plain container is refused as in a StepPod', () => {

@@ -63,7 +63,7 @@ describe('Entrypoint.fromImage rejects, saying how to fix it', () => {
     ['a name over 255 characters', `ghcr.io/${'a'.repeat(250)}:1`, /the name is 258 characters long\. Use at most 255/],
   ])('%s', (_what, image, message) => {
     const e = rejection(() => Entrypoint.fromImage(image));
-    expect(e.message).toMatch(/^Entrypoint\.fromImage: invalid image reference /);
+    expect(e.message).toMatch(/^InvalidImageReferenceError: Entrypoint\.fromImage: invalid image reference /);
     expect(e.message).toMatch(message);
     expect(e.reference).toBe(image);
   });

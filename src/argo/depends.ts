@@ -14,11 +14,13 @@ const ENDED = ['Succeeded', 'Failed', 'Errored', 'Skipped', 'Omitted'];
 /** Results that count as "done" for the dependents of an `onError: CONTINUE` step. */
 const DONE_DESPITE_FAILURE = ['Succeeded', 'Failed', 'Errored'];
 /**
- * Results that count as a failure for `anyFailed`: Omitted is a dependency that did not run
- * because one of its own dependencies failed (Argo cannot tell that apart from an omission caused
- * by a false condition upstream; docs/argo.md says so).
+ * Results that make an `anyFailed` step run: every way a dependency can end without succeeding.
+ * Skipped is a `when` that was false (our condition skip); Omitted a `depends` that was false (a
+ * failure or a condition skip upstream): the pod counts both as "did not succeed" too.
  */
-const FAILED = ['Failed', 'Errored', 'Omitted'];
+const FAILED = ['Failed', 'Errored', 'Skipped', 'Omitted'];
+/** The same for an `onError: CONTINUE` dependency, whose failure counts as success. */
+const NOT_RUN = ['Skipped', 'Omitted'];
 
 function anyOf(task: string, results: string[]): string {
   const ops = results.map(r => `${task}.${r}`);
@@ -41,12 +43,9 @@ export function dependsExpression(step: StepPlan, byName: ReadonlyMap<string, St
     case 'always':
       return deps.map(d => anyOf(d.name, ENDED)).join(' && ');
     case 'anyFailed': {
-      // Only dependencies whose failure counts can make it run; with none, `when` skips it. The
-      // CONTINUE ones are named too (always true once ended), so that Argo waits for them.
-      const failing = deps.filter(d => !d.continueOnError).map(d => anyOf(d.name, FAILED));
-      const waited = deps.filter(d => d.continueOnError).map(d => anyOf(d.name, ENDED));
-      if (failing.length === 0) return waited.join(' && ');
-      return [failing.length === 1 ? failing[0] : `(${failing.join(' || ')})`, ...waited].join(' && ');
+      // Any dependency that did not succeed; every dependency is named, so Argo waits for all.
+      const failing = deps.map(d => anyOf(d.name, d.continueOnError ? NOT_RUN : FAILED));
+      return failing.length === 1 ? failing[0] : `(${failing.join(' || ')})`;
     }
     default:
       return deps.map(succeeded).join(' && ');
@@ -65,13 +64,12 @@ export function resultValueExpression(ref: ResultRef): string {
 
 /**
  * The task's `when`: the comparison of a `resultIn` / `resultNotIn` step, `false` for an
- * `anyFailed` step whose dependencies all have `onError: CONTINUE` (their failures count as
- * success, so it is skipped by its condition, as in a pod), otherwise undefined.
+ * `anyFailed` step without dependencies (none of them failed: skipped by its condition, as in a
+ * pod), otherwise undefined.
  */
-export function whenExpression(step: StepPlan, byName: ReadonlyMap<string, StepPlan>): string | undefined {
+export function whenExpression(step: StepPlan): string | undefined {
   const runIf = step.runIf;
-  // (also one without dependencies: none of them failed)
-  if (runIf.kind === 'anyFailed' && step.dependsOn.every(d => byName.get(d)!.continueOnError)) return 'false';
+  if (runIf.kind === 'anyFailed' && step.dependsOn.length === 0) return 'false';
   if (runIf.kind !== 'resultIn' && runIf.kind !== 'resultNotIn') return undefined;
   const task = `tasks[${quote(runIf.result.step)}]`;
   const value = `${task}.outputs.parameters[${quote(runIf.result.name)}]`;

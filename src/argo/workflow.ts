@@ -143,7 +143,7 @@ function dagTemplate(name: string, steps: StepPlan[], byName: ReadonlyMap<string
       name: step.name,
       template: step.name,
       depends: dependsExpression(step, byName),
-      when: whenExpression(step, byName),
+      when: whenExpression(step),
       arguments: resultArgs.length > 0 ? { parameters: resultArgs } : undefined,
     });
   });
