@@ -24,6 +24,7 @@ const (
 	depPending     depClass = iota
 	depSucceeded            // done exists
 	depCondSkipped          // done.err: Skipped, exit code 0
+	depAborted              // done.err: Aborted (not started under failFast)
 	depFailed               // done.err: anything else, or unreadable
 	depLost                 // died without a record, or done.err: DependencyLost
 )
@@ -53,7 +54,7 @@ type facts struct {
 // while the first matching row still needs dependencies to end; run is
 // true when the step's command is to run; otherwise o is how it ends.
 func decide(f facts) (o outcome, run, decided bool) {
-	pending, failed, lost, condSkipped := -1, -1, -1, -1
+	pending, failed, lost, condSkipped, aborted := -1, -1, -1, -1, -1
 	for i, d := range f.deps {
 		switch d.class {
 		case depPending:
@@ -72,6 +73,10 @@ func decide(f facts) (o outcome, run, decided bool) {
 			if condSkipped < 0 {
 				condSkipped = i
 			}
+		case depAborted:
+			if aborted < 0 {
+				aborted = i
+			}
 		}
 	}
 	if f.runIf == runAlways || f.runIf == runAnyFailed {
@@ -82,7 +87,7 @@ func decide(f facts) (o outcome, run, decided bool) {
 		}
 		// any_failed: a dependency that did not succeed (failed, lost, or
 		// skipped by a condition) runs it.
-		if f.runIf == runAlways || failed >= 0 || lost >= 0 || condSkipped >= 0 {
+		if f.runIf == runAlways || failed >= 0 || lost >= 0 || condSkipped >= 0 || aborted >= 0 {
 			return o, true, true
 		}
 		return skippedByCondition("every dependency succeeded"), false, true
@@ -103,9 +108,15 @@ func decide(f facts) (o outcome, run, decided bool) {
 	case condSkipped >= 0: // row 3
 		return skippedByCondition("dependency `" + f.names[condSkipped] + "` was skipped by its condition"), false, true
 	}
-	if present, by := f.marker(); present { // row 4
+	// row 4: the marker, or an aborted dependency (which means the marker
+	// exists): whether a dependency had started before the marker appeared
+	// must not change this step's outcome.
+	if present, by := f.marker(); present || aborted >= 0 {
 		msg := "not started: a step failed and failFast is set"
-		if by != "" {
+		switch {
+		case !present:
+			msg = "not started: dependency `" + f.names[aborted] + "` was aborted (failFast)"
+		case by != "":
 			msg = "not started: step `" + by + "` failed and failFast is set"
 		}
 		return outcome{reason: reasonAborted, code: exitAborted, exit: exitAborted, message: msg}, false, true
@@ -175,6 +186,8 @@ func classify(dir string) (d depEnd, held bool) {
 			return depEnd{class: depCondSkipped, reason: r.Reason}, false
 		case r.Reason == reasonDependencyLost:
 			return depEnd{class: depLost, reason: r.Reason, code: r.ExitCode}, false
+		case r.Reason == reasonAborted:
+			return depEnd{class: depAborted, reason: r.Reason, code: r.ExitCode}, false
 		}
 		return depEnd{class: depFailed, reason: r.Reason, code: r.ExitCode}, false
 	}
