@@ -10,8 +10,10 @@ import * as layout from './pod/layout';
 import { checkLimits } from './pod/limits';
 import { ResourceMode } from './pod/resources';
 import { injectSteps } from './pod/transform';
+import { rootProblems } from './pod/users';
 import { volumeProblems } from './pod/volumes';
 import { OnError, Step, StepOptions } from './step';
+import { checkStepOptions } from './step-checks';
 
 /**
  * How the pod's resource requests account for steps that never run at the same time.
@@ -185,24 +187,7 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct> {
     if (options.name !== undefined && options.name !== stepName) {
       throw new Error(`Step "${stepName}": options.name is "${options.name}"; leave it out, the step name is the container name`);
     }
-    if (!options.command || options.command.length === 0) {
-      throw new Error(`Step "${stepName}" has no command. The entrypoint runs the command itself, and an image's `
-        + 'ENTRYPOINT/CMD cannot be known at synth time: give it explicitly, e.g. command: [\'npm\', \'test\']');
-    }
-    if (options.command[0] === '') {
-      throw new Error(`Step "${stepName}": command[0] is empty; it must name the program to run, e.g. command: ['sh', '-c', '...']`);
-    }
-    const nul = [...options.command, ...options.args ?? []].find(a => a.includes('\0'));
-    if (nul !== undefined) {
-      throw new Error(`Step "${stepName}": the argument ${JSON.stringify(nul)} contains a NUL character, which no `
-        + 'process argument can hold: remove it');
-    }
-    if (!this.podPerStep && (options.nodeSelector !== undefined || options.tolerations !== undefined)) {
-      const kind = this.host.constructor.name;
-      throw new Error(`Step "${stepName}": nodeSelector and tolerations place one step's pod, and in a ${kind} every `
-        + `step runs in the same pod, on one node. Place the whole ${kind} with its scheduling `
-        + '(e.g. pod.scheduling.tolerate(...)), or use a StepWorkflow, where each step is its own pod');
-    }
+    checkStepOptions(stepName, options, this.podPerStep ? undefined : this.host.constructor.name);
     const { dependsOn, timeout, retries, onError, results, resultEnv, runIf, nodeSelector, tolerations, ...containerProps } = options;
     const container = new kplus.Container({ ...containerProps, name: stepName });
     // validates before anything is added
@@ -284,6 +269,14 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct> {
       volumes: this.host.volumes.map(v => v.name),
       mounts: all.flatMap(c => c.mounts.map(m => ({ container: c.name, path: m.path, volume: m.volume.name }))),
     }));
+    const sidecars = new Set(this.host.initContainers.filter(c => c.restartPolicy === kplus.ContainerRestartPolicy.ALWAYS));
+    errors.push(...rootProblems({ user: this.host.securityContext.user, runAsNonRoot: this.host.securityContext.ensureNonRoot },
+      all.map(c => ({
+        kind: this.names.has(c.name) && !sidecars.has(c) ? 'Step' : sidecars.has(c) ? 'Sidecar' : 'Init container',
+        name: c.name,
+        user: c.securityContext.user,
+        runAsNonRoot: c.securityContext.ensureNonRoot,
+      }))));
     errors.push(...conditionProblems(this.plan(),
       new Map(this.stepList.map(s => [s.name, Object.keys(s.container.env.variables)]))));
     try {

@@ -140,7 +140,8 @@ describe('StepWorkflow', () => {
   test('node selectors and tolerations through the step props; placeStep replaces what it sets', () => {
     const w = synthWorkflow(wf => {
       const train = wf.addStep('train', {
-        image, command: ['true'],
+        image,
+        command: ['true'],
         nodeSelector: { accelerator: 'a100' },
         tolerations: [kplus.NodeTaintQuery.is('nvidia.com/gpu', 'present', { effect: kplus.TaintEffect.NO_SCHEDULE })],
       });

@@ -112,6 +112,25 @@ describe('isolation and Pod Security Standard restricted (issue 9)', () => {
     expect(container(m, 'cdk8s-steps-init').securityContext).toMatchObject({ runAsUser: 65532, runAsGroup: 65532, runAsNonRoot: true });
   });
 
+  test('a root pod whose steps keep runAsNonRoot is refused (the kubelet would never start them), naming each one', () => {
+    const chart = Testing.chart();
+    const pod = new StepPod(chart, 'pod', { securityContext: { user: 0, ensureNonRoot: false } });
+    pod.addStep('a', { image: IMAGE, command: ['true'] });
+    pod.addStep('b', { image: IMAGE, command: ['true'], securityContext: { ensureNonRoot: false } }); // root, on purpose
+    pod.addStep('c', { image: IMAGE, command: ['true'], securityContext: { user: 1000 } });
+    pod.addSidecar('db', { image: 'postgres:16' });
+    let message = '';
+    try { Testing.synth(chart); } catch (e) { message = (e as Error).message; }
+    expect(message).toMatch(/Step "a" would run as root \(the pod's securityContext.user is 0\) with runAsNonRoot true, which the kubelet refuses.*Set securityContext: \{ ensureNonRoot: false \} on it/);
+    expect(message).toMatch(/Sidecar "db" would run as root/);
+    expect(message).not.toMatch(/"b" would run as root|"c" would run as root/);
+
+    // A step's own user 0 under a non-root pod too.
+    const chart2 = Testing.chart();
+    new StepPod(chart2, 'pod').addStep('x', { image: IMAGE, command: ['true'], securityContext: { user: 0 } });
+    expect(() => Testing.synth(chart2)).toThrow(/Step "x" would run as root \(its securityContext.user is 0\)/);
+  });
+
   test('steps and sidecars meet restricted by default; StepPod and StepJob', () => {
     for (const synth of [synthPod, synthJob] as Array<(b: (h: any) => void) => any>) {
       const m = synth(host => {
