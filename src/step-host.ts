@@ -269,14 +269,7 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct> {
       volumes: this.host.volumes.map(v => v.name),
       mounts: all.flatMap(c => c.mounts.map(m => ({ container: c.name, path: m.path, volume: m.volume.name }))),
     }));
-    const sidecars = new Set(this.host.initContainers.filter(c => c.restartPolicy === kplus.ContainerRestartPolicy.ALWAYS));
-    errors.push(...rootProblems({ user: this.host.securityContext.user, runAsNonRoot: this.host.securityContext.ensureNonRoot },
-      all.map(c => ({
-        kind: this.names.has(c.name) && !sidecars.has(c) ? 'Step' : sidecars.has(c) ? 'Sidecar' : 'Init container',
-        name: c.name,
-        user: c.securityContext.user,
-        runAsNonRoot: c.securityContext.ensureNonRoot,
-      }))));
+    errors.push(...rootProblems(this.host.securityContext, all, this.names));
     errors.push(...conditionProblems(this.plan(),
       new Map(this.stepList.map(s => [s.name, Object.keys(s.container.env.variables)]))));
     try {
