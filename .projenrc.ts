@@ -1,5 +1,13 @@
 import { cdk8s, javascript, JsonPatch } from 'projen';
 
+// What the test task runs needs (as .ci/run installs it; test/release-workflow.ts checks they agree):
+// podman + runc + busybox-static run pods, Go and qemu the entrypoint tests, skopeo the release
+// image test, chromium the rendering test. Under CI a missing one fails its suite.
+const TEST_PACKAGES = 'podman runc busybox-static golang-go qemu-user-static skopeo chromium';
+const installTestPackages = {
+  name: 'Install what the tests and the entrypoint image need',
+  run: `sudo apt-get update -qq && sudo apt-get install -y -qq ${TEST_PACKAGES}`,
+};
 const project = new cdk8s.ConstructLibraryCdk8s({
   name: 'cdk8s-steps',
   description: 'Ordered steps (a DAG) in one Kubernetes Pod or Job, synthesised by cdk8s: no controller, no CRDs.',
@@ -15,6 +23,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   // The library runs on what its peers need (cdk8s, cdk8s-plus: Node >= 16.20); jsii, which builds
   // it, needs >= 20.16. CI tests Node 20, 22 and 24 (.ci/run); README "Develop" says which are supported.
   minNodeVersion: '20.16.0',
+  // The workflows build and release on Node 22: commit-and-tag-version (bump) needs Node >= 22.
+  workflowNodeVersion: '22.x',
+  buildWorkflowOptions: { preBuildSteps: [installTestPackages] },
   cdk8sVersion: '2.70.0',
   constructsVersion: '10.3.0',
   peerDeps: ['cdk8s-plus-33@^2.5.57'],
@@ -108,12 +119,10 @@ const stepIndex = (spawn: string) => releaseTask.steps.findIndex((s) => s.spawn 
 releaseTask.insertStep(stepIndex('bump') + 1, { spawn: releaseImage.name });
 releaseTask.insertStep(stepIndex('build') + 1, { spawn: releaseImageCheck.name });
 
+// (the build workflow gets the same step through buildWorkflowOptions.preBuildSteps above)
 const releaseWorkflow = project.github!.tryFindWorkflow('release')!;
 const releaseSteps: any[] = (releaseWorkflow as any).jobs.release.steps;
-releaseWorkflow.file!.patch(JsonPatch.add(`/jobs/release/steps/${releaseSteps.findIndex((s) => s.id === 'release')}`, {
-  name: 'Install podman, skopeo, qemu-user-static and Go (entrypoint image and tests)',
-  run: 'sudo apt-get update -qq && sudo apt-get install -y -qq podman skopeo qemu-user-static golang-go',
-}));
+releaseWorkflow.file!.patch(JsonPatch.add(`/jobs/release/steps/${releaseSteps.findIndex((s) => s.id === 'release')}`, installTestPackages));
 const checkoutStep = releaseSteps.find((s) => s.id === 'checkout');
 releaseWorkflow.file!.addOverride('jobs.release_image', {
   'name': 'Publish the entrypoint image (by digest)',

@@ -50,6 +50,11 @@ describe('a broken release path is caught', () => {
       /job release_image rebuilds the image instead of pushing the recorded build/],
     ['the push job does not wait for the build', (f) => { f.workflows['release.yml'].jobs.release_image.needs = []; },
       /job release_image pushes without needing release/],
+    ['the build job does not install chromium', (f) => {
+      const steps = f.workflows['build.yml'].jobs.build.steps;
+      const install = steps.find((s: any) => /apt-get install/.test(String(s.run)));
+      install.run = install.run.replace(' chromium', '');
+    }, /build\.yml: job build does not install chromium before build\.yml job build step \d+ \(build\), which runs the tests/],
     ['the release job does not install podman', (f) => {
       const steps = releaseSteps(f, 'release');
       steps.splice(steps.findIndex((s: any) => /apt-get install/.test(String(s.run))), 1);

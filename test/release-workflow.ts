@@ -55,7 +55,29 @@ const needsOf = (job: any): string[] => (job?.needs === undefined ? [] : [job.ne
 /** Every problem of the release path, as sentences naming the file and what to restore. */
 export function checkRelease(f: ReleaseFiles): string[] {
   return [...checkScript(f.script), ...checkPushes(f.workflows), ...checkReleaseWorkflow(f.workflows['release.yml']),
-    ...checkTasks(f.tasks), ...checkImageWorkflow(f.workflows['entrypoint-image.yml']), ...checkArm64(f.tasks, f.ciRun)];
+    ...checkTasks(f.tasks), ...checkImageWorkflow(f.workflows['entrypoint-image.yml']), ...checkArm64(f.tasks, f.ciRun),
+    ...checkTestPackages(f.workflows, f.ciRun)];
+}
+
+/**
+ * The workflow jobs that run the test task (`projen build` in build.yml, `projen release` in
+ * release.yml) install, before it, every package .ci/run installs: under CI a missing tool fails
+ * its suite instead of skipping it.
+ */
+function checkTestPackages(workflows: Record<string, any>, ciRun: string): string[] {
+  const wanted = /apt-get install -y -qq ([^>\n]*?)\s*(?:>|$)/m.exec(ciRun)?.[1].split(/\s+/).filter(Boolean) ?? [];
+  if (wanted.length === 0) return ['.ci/run: no `apt-get install -y -qq <packages>` line to compare the workflows with'];
+  const problems: string[] = [];
+  for (const [file, command] of [['build.yml', /npx projen build\b/], ['release.yml', /npx projen release\b/]] as const) {
+    const steps = stepsOf(file, workflows[file]);
+    const runs = steps.find((s) => command.test(runOf(s)));
+    if (!runs) continue; // (checked elsewhere for release.yml; build.yml without a build runs no tests)
+    const installed = steps.filter((s) => s.job === runs.job && s.index < runs.index)
+      .flatMap((s) => /apt-get install([^\n]*)/.exec(runOf(s))?.[1].split(/\s+/) ?? []);
+    const missing = wanted.filter((p) => !installed.includes(p));
+    if (missing.length > 0) problems.push(`${file}: job ${runs.job} does not install ${missing.join(', ')} before ${where(runs)}, which runs the tests (.ci/run installs them)`);
+  }
+  return problems;
 }
 
 function checkScript(script: string): string[] {
