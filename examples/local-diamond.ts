@@ -1,6 +1,6 @@
 /**
  * A diamond (prepare -> {left, right} -> join) that uses only locally built images, so it runs
- * without a cluster or a registry: `scripts/try-local.sh --build-images dist/local-diamond.k8s.yaml`.
+ * without a cluster or a registry: `npx cdk8s-steps run --build-images dist/local-diamond.k8s.yaml`.
  */
 import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';

@@ -1,6 +1,6 @@
 /**
  * Steps that react to outcomes and pass values, with locally built images only
- * (`scripts/try-local.sh --build-images dist/test-report.k8s.yaml`):
+ * (`npx cdk8s-steps run --build-images dist/test-report.k8s.yaml`):
  *
  *   build (results: version, channel)
  *     -> test (fails)  -> publish         (Skipped, exit 120: its dependency failed)

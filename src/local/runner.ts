@@ -212,7 +212,9 @@ async function runPlan(plan: PlayPlan, runId: string, options: RunPodOptions): P
   } catch (e) {
     error = e;
   } finally {
-    if (!options.keepPod) await cleanup(plan);
+    // keepPod keeps a pod that ran (or timed out) for inspection; after a podman error nothing
+    // is left running.
+    if (!options.keepPod || (error !== undefined && !(error instanceof PodTimeoutError))) await cleanup(plan);
     if (!keep) fs.rmSync(dir, { recursive: true, force: true });
   }
   if (error) throw error;

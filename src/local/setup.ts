@@ -55,12 +55,6 @@ export async function ensureImages(): Promise<BuiltImages> {
   });
 }
 
-/** Ensures the step image only (enough for harness self-tests with hand-written YAML). */
-export async function ensureStepImage(): Promise<string> {
-  await withLock('images', () => buildStepImage());
-  return STEP_IMAGE;
-}
-
 /** The image sources ship in the repository, not in the npm package. */
 function requireSources(): void {
   for (const dir of [STEP_IMAGE_DIR, ENTRYPOINT_DIR]) {

@@ -16,7 +16,7 @@ export interface RunPodOptions {
   readonly stampsPath?: string;
   /** Keep the run directory (WORK_DIR/runs/<id>) for debugging; also via CDK8S_STEPS_E2E_KEEP=1. */
   readonly keep?: boolean;
-  /** Keep the pod and its volumes too (`cdk8s-steps run --keep`): not removed at the end. */
+  /** Keep the pod and its volumes of a run that ended or timed out (`cdk8s-steps run --keep`); a podman error removes them anyway. */
   readonly keepPod?: boolean;
   /**
    * Called once the pod was played (its containers are starting or running), before waiting for the

@@ -17,10 +17,12 @@ const POD_MESSAGE_BYTES = 12288;
 
 /**
  * The termination-message budget of every container of a pod with `containers` containers
- * (initContainers, the copy container and sidecars included): min(4096, floor(12288 / containers)).
+ * (initContainers, the copy container and sidecars included): min(4096, floor(12288 / containers)),
+ * at least 1 (the wrapper's smallest: above 12 288 containers, possible only with `checkLimits:
+ * false`, the kubelet keeps no message at all, and the report stays in the state volume).
  */
 export function messageBudget(containers: number): number {
-  return Math.min(MAX_MESSAGE_BYTES, Math.floor(POD_MESSAGE_BYTES / containers));
+  return Math.max(1, Math.min(MAX_MESSAGE_BYTES, Math.floor(POD_MESSAGE_BYTES / containers)));
 }
 
 /** A duration in milliseconds as a Go duration string ("90s", "1500ms"). */
