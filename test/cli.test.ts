@@ -2,6 +2,7 @@
  * The `cdk8s-steps` command without podman: reading manifests and pods back, the wire forms it
  * must parse, the outputs, and the one-line errors (exit 2) for bad input, through the bin.
  */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Pod } from 'kubernetes-models/v1';
@@ -187,6 +188,14 @@ describe('status of a Pod (kubelet fields)', () => {
     const p = podSteps(pod)!;
     expect(p.views.map((v) => `${v.name}:${v.state}`)).toEqual(['a:running', 'b:waiting', 'c:pending', 'd:pending']);
     expect(outcome(p.views)).toBe('pending');
+    // The table says since when a step runs, and why a container has not started.
+    const table = stepTable(p.views, T + 5000);
+    expect(table).toMatch(/^a +running since 10:00:00Z /m);
+    expect(table).toMatch(/^b +waiting since 10:00:00Z /m);
+    expect(table).toMatch(/^c +pending \(PodInitializing\) /m);
+    const pulling = { ...pod, status: { ...pod.status, containerStatuses: pod.status.containerStatuses.map((s: any) =>
+      (s.name === 'c' ? { ...s, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' } } } : s)) } };
+    expect(stepTable(podSteps(pulling)!.views, T)).toMatch(/^c +pending \(ImagePullBackOff\) /m);
   });
 
   test('the kubelet cuts the termination message to its budget', () => {
@@ -226,6 +235,21 @@ describe('outputs', () => {
   });
 });
 
+describe('the package bin, as `npx cdk8s-steps` runs it', () => {
+  // package.json's bin is the compiled lib/cli/main.js (jsii compile writes it; .ci/run compiles
+  // before the tests). Without lib/ outside CI there is nothing to run yet.
+  const bin = path.join(__dirname, '..', JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')).bin['cdk8s-steps']);
+  (fs.existsSync(bin) || process.env.CI ? test : test.skip)('help and graph run from lib/ with node alone', () => {
+    const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, TS_NODE_PROJECT: '' } });
+    const help = run(['help']);
+    expect({ code: help.status, stderr: help.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(help.stdout).toMatch(/^usage: cdk8s-steps <command>/);
+    const graph = run(['graph', writeManifest(dir, diamond(), 'packaged.k8s.yaml'), '--format', 'dot']);
+    expect({ code: graph.status, stderr: graph.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(graph.stdout).toMatch(/"a" -> "b"/);
+  });
+});
+
 describe('the bin: bad input is one line on stderr, exit 2', () => {
   const manifestFile = () => writeManifest(dir, diamond(), 'bin.k8s.yaml');
 
@@ -233,6 +257,23 @@ describe('the bin: bad input is one line on stderr, exit 2', () => {
     const r = await runBin(['graph', manifestFile()]);
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toContain('s0 --> s1');
+  });
+
+  test('graph of a live Pod (or a List of them) colours the nodes by reason', async () => {
+    const T = Date.parse('2026-11-27T10:00:00.000Z');
+    const m = parseDocuments(fs.readFileSync(manifestFile(), 'utf8'), 'm');
+    const pod = kubePod(m, [
+      ctr('a', { exitCode: 0, startedAtMs: T, finishedAtMs: T + 1000, terminationMessage: report('a', 'Succeeded', 0, T, T + 900) }),
+      ctr('b', { exitCode: 3, startedAtMs: T, finishedAtMs: T + 2000, terminationMessage: report('b', 'Failed', 3, T + 900, T + 1900) }),
+    ]);
+    const svg = await runBin(['graph', '-', '--format', 'svg'], { input: JSON.stringify({ kind: 'List', items: [pod] }) });
+    expect(svg).toMatchObject({ code: 0, stderr: '' });
+    const fillOf = (step: string) => new RegExp(`<title>${step}: [^<]*</title><rect[^>]*fill="([^"]+)"`).exec(svg.stdout)?.[1];
+    expect([fillOf('a'), fillOf('b')]).toEqual(['#2e7d32', '#c62828']);
+    const mermaid = await runBin(['graph', '-'], { input: JSON.stringify(pod) });
+    expect(mermaid.stdout).toContain('s1["b<br/>Failed"]');
+    // A manifest has no run: plain nodes.
+    expect((await runBin(['graph', manifestFile(), '--format', 'svg'])).stdout).not.toContain('#c62828');
   });
 
   test.each([

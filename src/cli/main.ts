@@ -8,7 +8,7 @@ import { CliError } from './errors';
 import { parseDocuments, pickWorkload, readInput } from './manifest';
 import { renderGraph } from './render/graph';
 import { runCommand } from './run';
-import { statusCommand } from './status';
+import { podSteps, statusCommand } from './status';
 import { toDot, toMermaid } from './text-graph';
 import { watchCommand } from './watch';
 
@@ -33,8 +33,9 @@ export const USAGE = `usage: cdk8s-steps <command> ...
       Follows the pod through the current kubeconfig until the run ends (needs
       @kubernetes/client-node 1.x installed; untested without a cluster).
 
-  graph <manifest.yaml> [--pod NAME] [--format mermaid|dot|svg]
-      Prints the DAG of a synthesised StepPod/StepJob (svg: laid out left to right).
+  graph <manifest.yaml | pod.json | -> [--pod NAME] [--format mermaid|dot|svg]
+      Prints the DAG of a synthesised StepPod/StepJob (svg: laid out left to right); given a live
+      Pod (kubectl get pod NAME -o json, or a List), its nodes show each step's reason.
 `;
 
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
@@ -96,8 +97,11 @@ export async function main(argv: string[]): Promise<number> {
       const { values, positionals } = parse(rest, { pod: { type: 'string' }, format: { type: 'string' } });
       const format = oneOf('--format', values.format as string | undefined, ['mermaid', 'dot', 'svg'] as const, 'mermaid');
       const file = onePositional(positionals, 'manifest');
-      const w = pickWorkload(parseDocuments(readInput(file), file), file, values.pod as string | undefined);
-      out.write(format === 'dot' ? toDot(w.graph) : format === 'svg' ? renderGraph(w.graph).svg + '\n' : toMermaid(w.graph));
+      // A manifest, or a live Pod (also a List of them, as kubectl prints it): a Pod's run colours the nodes.
+      const docs = parseDocuments(readInput(file), file).flatMap((d) => (Array.isArray(d.items) ? d.items : [d]));
+      const w = pickWorkload(docs, file, values.pod as string | undefined);
+      const views = w.kind === 'Pod' && w.object.status?.containerStatuses ? podSteps(w.object)?.views : undefined;
+      out.write(format === 'dot' ? toDot(w.graph) : format === 'svg' ? renderGraph(w.graph, views).svg + '\n' : toMermaid(w.graph, views));
       return 0;
     }
     case '-h':

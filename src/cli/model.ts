@@ -22,6 +22,8 @@ export interface StepView {
   readonly finishedAtMs?: number;
   /** Where the times come from; `container` times from a kubelet are to the second. */
   readonly timesFrom?: 'report' | 'container';
+  /** Why its container has not started yet, as the kubelet says (e.g. `ImagePullBackOff`). */
+  readonly waitingReason?: string;
 }
 
 /** The input of a view: one container as either source sees it. */
@@ -31,6 +33,8 @@ export interface ContainerFacts {
   readonly report?: ParsedReport;
   readonly startedAtMs?: number;
   readonly finishedAtMs?: number;
+  /** Why the container is waiting (kubelet `state.waiting.reason`). */
+  readonly waitingReason?: string;
 }
 
 /** The views of every step, in topological order. A step without a container is pending. */
@@ -57,6 +61,7 @@ export function stepViews(graph: StepGraphData, facts: (step: string) => Contain
       startedAtMs,
       finishedAtMs,
       timesFrom: fromReport ? 'report' : startedAtMs !== undefined ? 'container' : undefined,
+      waitingReason: state === 'pending' ? f?.waitingReason : undefined,
     };
   });
 }
@@ -67,6 +72,19 @@ export function displayReason(v: StepView): string {
   if (v.state !== 'ended') return v.state;
   if (v.containerExit === 137) return 'Killed (no report)';
   return 'no report';
+}
+
+/**
+ * The reason with what a live step is doing: `running since 10:00:05Z` (also `waiting`: started,
+ * a dependency has not ended), `pending (ImagePullBackOff)`.
+ */
+export function stateText(v: StepView): string {
+  const reason = displayReason(v);
+  if ((v.state === 'running' || v.state === 'waiting') && v.startedAtMs !== undefined) {
+    return `${reason} since ${new Date(v.startedAtMs).toISOString().slice(11, 19)}Z`;
+  }
+  if (v.state === 'pending' && v.waitingReason) return `${reason} (${v.waitingReason})`;
+  return reason;
 }
 
 export type Outcome = 'failed' | 'pending' | 'succeeded';

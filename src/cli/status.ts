@@ -50,7 +50,8 @@ export function factsFromStatus(status: K8sObject | undefined): ContainerFacts |
     return { started: true, exitCode: t.exitCode, report, startedAtMs: timeMs(t.startedAt), finishedAtMs: timeMs(t.finishedAt) };
   }
   if (status.state.running) return { started: true, startedAtMs: timeMs(status.state.running.startedAt) };
-  return { started: false };
+  const waiting = status.state.waiting?.reason;
+  return { started: false, waitingReason: typeof waiting === 'string' && waiting !== '' ? waiting : undefined };
 }
 
 /** The steps of one Pod, or undefined when cdk8s-steps did not make it. */

@@ -1,5 +1,5 @@
 /** The final table: STEP REASON EXIT DURATION ATTEMPTS RESULTS MESSAGE, one row per step. */
-import { displayReason, formatDuration, stepDuration, StepView } from './model';
+import { formatDuration, stateText, stepDuration, StepView } from './model';
 
 const MESSAGE_WIDTH = 80;
 
@@ -25,7 +25,7 @@ export function stepTable(views: readonly StepView[], now = Date.now()): string 
     const results = Object.entries(v.report?.results ?? {}).map(([k, x]) => `${k}=${oneLine(x, 24)}`).join(',');
     rows.push([
       v.name,
-      displayReason(v),
+      stateText(v),
       exitShown(v),
       formatDuration(stepDuration(v, now), v.timesFrom === 'container'),
       String(v.report?.attempts ?? '-'),
