@@ -4,6 +4,7 @@
  * `{"a":[],"b":["a"]}` written by earlier releases.
  */
 import { CliError } from './errors';
+import { StepGraph } from '../graph/step-graph';
 
 /** The annotation's key, on the Pod (a Job's pod template). */
 export const GRAPH_ANNOTATION = 'cdk8s-steps/graph';
@@ -52,24 +53,9 @@ export function parseGraphAnnotation(text: string, where: string): StepGraphData
 
 /**
  * The steps in a topological order that keeps declaration order among steps that are ready at the
- * same time (Kahn's algorithm over the declaration order; iterative).
+ * same time: the library's own `StepGraph` order. A cycle (a hand-edited annotation) is an error
+ * that names it.
  */
 export function topologicalOrder(g: StepGraphData): string[] {
-  const indegree = new Map(g.steps.map((s) => [s, (g.dependsOn.get(s) ?? []).length]));
-  const dependents = new Map<string, string[]>(g.steps.map((s) => [s, []]));
-  for (const s of g.steps) for (const d of g.dependsOn.get(s) ?? []) dependents.get(d)?.push(s);
-  const index = new Map(g.steps.map((s, i) => [s, i]));
-  const ready = g.steps.filter((s) => indegree.get(s) === 0);
-  const out: string[] = [];
-  while (ready.length) {
-    ready.sort((a, b) => index.get(a)! - index.get(b)!);
-    const s = ready.shift()!;
-    out.push(s);
-    for (const t of dependents.get(s) ?? []) {
-      indegree.set(t, indegree.get(t)! - 1);
-      if (indegree.get(t) === 0) ready.push(t);
-    }
-  }
-  // A cycle cannot come from the library; keep any leftover in declaration order rather than drop it.
-  return out.length === g.steps.length ? out : [...out, ...g.steps.filter((s) => !out.includes(s))];
+  return StepGraph.fromNodes(g.steps.map((name) => ({ name, dependsOn: g.dependsOn.get(name) ?? [] }))).topologicalOrder();
 }
