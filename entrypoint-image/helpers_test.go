@@ -28,7 +28,8 @@ func TestMain(m *testing.M) {
 	}
 	_ = os.Chmod(dir, 0o755) // some tests run it as another user
 	binPath = filepath.Join(dir, "entrypoint")
-	cmd := exec.Command(goTool(), "build", "-trimpath", "-o", binPath, ".")
+	// The flags of build.sh (and so of the release image): the tests run the binary that ships.
+	cmd := exec.Command(goTool(), "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=", "-o", binPath, ".")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if arch := os.Getenv("CDK8S_STEPS_TEST_GOARCH"); arch != "" {
 		cmd.Env = append(cmd.Env, "GOOS=linux", "GOARCH="+arch)
