@@ -195,7 +195,7 @@ function deadRows(p: any, rows: Row[], missing: string[]) {
   }
 }
 
-function sizeRows(info: any, mk: any, rows: Row[], missing: string[]) {
+function sizeRows(info: any, mk: any, release: any, rows: Row[], missing: string[]) {
   const fig = '4 size';
   const bins: Array<{ arch: string; file: string }> = info?.binaries ?? [];
   if (bins.length === 0) missing.push(fig);
@@ -229,6 +229,20 @@ function sizeRows(info: any, mk: any, rows: Row[], missing: string[]) {
   } else {
     missing.push(`${fig} (image: ${mk?.error ?? 'podman part did not run'})`);
     rows.push({ figure: fig, subject: 'entrypoint image', role: 'ours', measured: `not measured: ${mk?.error ?? 'podman part did not run'}`, goal: '', met: null });
+  }
+  // The release image (entrypoint-image/release.sh, the multi-arch index), per architecture.
+  const platforms: any[] = release?.platforms ?? [];
+  if (platforms.length === 0) missing.push(`${fig} (release image per architecture: the release-image part did not run)`);
+  for (const p of platforms) {
+    rows.push({
+      figure: fig,
+      subject: `release image ${p.platform} (entrypoint-image/release.sh, index ${String(release.digest).slice(0, 19)}…)`,
+      role: 'ours',
+      measured: `download ${bytes(p.download)} (compressed layers + config), unpacked ${bytes(p.unpacked)}; binary ${bytes(p.binary)}`,
+      goal: '',
+      met: null,
+      values: { platform: p.platform, digest: p.digest, download: p.download, unpacked: p.unpacked, binary: p.binary },
+    });
   }
   rows.push({
     figure: fig,
@@ -390,7 +404,7 @@ function main() {
   idleRows(proc, rows, missing);
   deadRows(proc, rows, missing);
   podRows(proc, rows, missing);
-  sizeRows(info, mk, rows, missing);
+  sizeRows(info, mk, readPart(parts, 'release-image'), rows, missing);
   synthRows(syn, rows, missing);
   resourceRows(syn, rows, missing);
   makespanRows(mk, rows, missing);
