@@ -193,8 +193,14 @@ describe('status of a Pod (kubelet fields)', () => {
     expect(table).toMatch(/^a +running since 10:00:00Z /m);
     expect(table).toMatch(/^b +waiting since 10:00:00Z /m);
     expect(table).toMatch(/^c +pending \(PodInitializing\) /m);
-    const pulling = { ...pod, status: { ...pod.status, containerStatuses: pod.status.containerStatuses.map((s: any) =>
-      (s.name === 'c' ? { ...s, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' } } } : s)) } };
+    const pulling = {
+      ...pod,
+      status: {
+        ...pod.status,
+        containerStatuses: pod.status.containerStatuses.map((s: any) =>
+          (s.name === 'c' ? { ...s, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' } } } : s)),
+      },
+    };
     expect(stepTable(podSteps(pulling)!.views, T)).toMatch(/^c +pending \(ImagePullBackOff\) /m);
   });
 

@@ -251,7 +251,7 @@ class MinHeap {
     const a = this.items;
     a.push(x);
     for (let i = a.length - 1; i > 0;) {
-      const parent = (i - 1) >> 1;
+      const parent = Math.floor((i - 1) / 2);
       if (a[parent] <= a[i]) break;
       [a[parent], a[i]] = [a[i], a[parent]];
       i = parent;
