@@ -10,6 +10,7 @@ import { App } from 'cdk8s';
 import { Pod } from 'kubernetes-models/v1';
 import { e2ePod, newChart, shStep, synth } from './fixtures';
 import { buildApp } from '../../examples/main';
+import { RunIf } from '../../src';
 import { ensureImages, isCI, kubePod, podman, podmanStatus, runPod, sleep } from '../../src/local';
 import { runBin, scratch, writeManifest } from '../cli-helpers';
 
@@ -20,6 +21,19 @@ const dir = scratch('cdk8s-steps-e2e-cli-');
 async function podsNamed(prefix: string): Promise<string[]> {
   const r = await podman(['pod', 'ls', '--format', '{{.Name}}']);
   return r.stdout.split('\n').filter((n) => n.startsWith(prefix));
+}
+
+/** The table rows (after the header) as [step, reason, exit, duration, attempts, results] (columns are two spaces apart). */
+function cells(stdout: string): string[][] {
+  const lines = stdout.split('\n');
+  const header = lines.findIndex((l) => /^STEP\s+REASON\s+EXIT\s+DURATION\s+ATTEMPTS\s+RESULTS\s+MESSAGE$/.test(l));
+  expect(header).toBeGreaterThanOrEqual(0);
+  const out: string[][] = [];
+  for (const l of lines.slice(header + 1)) {
+    if (!l.trim()) break;
+    out.push(l.split(/ {2,}/));
+  }
+  return out;
 }
 
 /** The table rows (after the header) as [step, reason, exit]. */
@@ -80,6 +94,31 @@ e2e('cdk8s-steps end to end in podman', () => {
     expect(await podsNamed('e2e-clifail')).toEqual([]);
   }, 600_000);
 
+  test('run: the conditions example fails (exit 1); results in the table; a condition skip is exit 0', async () => {
+    const out = path.join(dir, 'examples-report');
+    buildApp(new App({ outdir: out })).synth();
+    const r = await runBin(['run', path.join(out, 'test-report.k8s.yaml'), '--timeout', '400']);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: '' });
+    const table = new Map(cells(r.stdout).map((c) => [c[0], c]));
+    expect(table.get('build')?.slice(1, 3)).toEqual(['Succeeded', '0']);
+    expect(table.get('build')?.[5]).toBe('version=1.2.3,channel=stable');
+    expect(table.get('test')?.slice(1, 3)).toEqual(['Failed', '1']);
+    expect(table.get('publish')?.slice(1, 3)).toEqual(['Skipped', '120']);
+    expect(table.get('deploy-canary')?.slice(1, 3)).toEqual(['Skipped', '0']);
+    for (const s of ['upload-reports', 'notify', 'deploy', 'teardown']) expect(table.get(s)?.slice(1, 3)).toEqual(['Succeeded', '0']);
+    expect(r.stdout).toMatch(/the run failed in [\d.]+ s/);
+
+    // A gate not taken does not fail a run: exit 0.
+    const chart = newChart();
+    const pod = e2ePod(chart, 'cligate');
+    const build = shStep(pod, 'build', 'echo dev > "$CDK8S_STEPS_RESULTS/channel"', { results: ['channel'] });
+    shStep(pod, 'release', 'echo released', { dependsOn: [build], runIf: RunIf.resultIn(build.result('channel'), ['stable']) });
+    const gate = await runBin(['run', writeManifest(dir, chart, 'gate.k8s.yaml'), '--timeout', '300']);
+    expect({ code: gate.code, stderr: gate.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(rows(gate.stdout)).toEqual([['build', 'Succeeded', '0'], ['release', 'Skipped', '0']]);
+    expect(gate.stdout).toMatch(/the run succeeded in [\d.]+ s/);
+  }, 600_000);
+
   test('run --timeout: the message is in the flag\'s unit, the pod is removed, exit 1', async () => {
     const chart = newChart();
     shStep(e2ePod(chart, 'clislow'), 'slow', 'sleep 300');
@@ -115,7 +154,10 @@ e2e('cdk8s-steps end to end in podman', () => {
     fs.writeFileSync(runningFile, JSON.stringify(running));
     const s1 = await runBin(['status', runningFile]);
     expect(s1.code).toBe(3);
-    expect(rows(s1.stdout)).toEqual([['alt', 'running', '-'], ['bad', 'waiting', '-'], ['after', 'waiting', '-']]);
+    const since = / since \d\d:\d\d:\d\dZ$/;
+    const live = cells(s1.stdout);
+    for (const c of live) expect(c[1]).toMatch(since); // every container has started: since when
+    expect(live.map((c) => [c[0], c[1].replace(since, ''), c[2]])).toEqual([['alt', 'running', '-'], ['bad', 'waiting', '-'], ['after', 'waiting', '-']]);
     // A running step has no report yet: its time comes from the container status, to the second.
     expect(s1.stdout).toContain('(durations to the second: from the container statuses');
 
