@@ -6,6 +6,7 @@ import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import { IStepHost, OnError, PodGcStrategy, RunIf, StepJob, StepPod, StepWorkflow, StepWorkflowProps, WorkflowKind, WorkflowWorkspace } from '../src';
 import { expectValidArgo } from './argo-schema';
+import { restrictedViolations } from './pss';
 
 const synthesised: any[] = [];
 
@@ -229,8 +230,9 @@ describe('StepWorkflow', () => {
     expect(() => new StepWorkflow(chart, 'wf').placeStep(step, {})).toThrow(/Cannot place step "a": it belongs to another host/);
   });
 
-  test('every Workflow synthesised above passes the Argo schema', () => {
+  test('every Workflow synthesised above passes the Argo schema and the restricted Pod Security Standard', () => {
     expect(synthesised.length).toBeGreaterThanOrEqual(6);
     expectValidArgo(...synthesised);
+    for (const w of synthesised) expect([w.metadata.name ?? w.metadata.generateName, restrictedViolations(w)]).toEqual([w.metadata.name ?? w.metadata.generateName, []]);
   });
 });
