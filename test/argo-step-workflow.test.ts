@@ -233,6 +233,9 @@ describe('StepWorkflow', () => {
   test('every Workflow synthesised above passes the Argo schema and the restricted Pod Security Standard', () => {
     expect(synthesised.length).toBeGreaterThanOrEqual(6);
     expectValidArgo(...synthesised);
-    for (const w of synthesised) expect([w.metadata.name ?? w.metadata.generateName, restrictedViolations(w)]).toEqual([w.metadata.name ?? w.metadata.generateName, []]);
+    for (const w of synthesised) {
+      const name = w.metadata.name ?? w.metadata.generateName;
+      expect([name, restrictedViolations(w)]).toEqual([name, []]);
+    }
   });
 });
