@@ -1,4 +1,5 @@
 export * from './entrypoint';
+export { LimitProblem, StepLimit } from './limit-problem';
 export * from './graph/step-graph';
 export * from './step';
 export { ResourceStrategy } from './step-host';

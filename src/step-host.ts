@@ -3,11 +3,12 @@ import * as kplus from 'cdk8s-plus-33';
 import { IConstruct } from 'constructs';
 import { Entrypoint } from './entrypoint';
 import { StepGraph } from './graph/step-graph';
+import { LimitProblem } from './limit-problem';
 import { Plan, StepPlan } from './plan';
 import { conditionProblems } from './plan-checks';
 import { graphAnnotation } from './pod/args';
 import * as layout from './pod/layout';
-import { checkLimits } from './pod/limits';
+import { checkLimits, limitProblems, PodObject } from './pod/limits';
 import { ResourceMode } from './pod/resources';
 import { injectSteps } from './pod/transform';
 import { rootProblems } from './pod/users';
@@ -116,6 +117,15 @@ export interface IStepHost extends IConstruct {
    * @param options the container; `dependsOn` must be left out, `runIf` can only be `RunIf.always()`
    */
   addFinally(stepName: string, options: StepOptions): Step;
+
+  /**
+   * The limits of Kubernetes (and, for a `StepWorkflow`, of Argo) that the object as it would be
+   * synthesised now breaks, as data: empty when it fits. Never throws for a limit (synthesis
+   * throws the first one as an error whose message starts with `StepLimitError: `); throws, like
+   * synthesis, for steps that cannot be synthesised at all (a cycle, say). Measures also with
+   * `checkLimits: false`.
+   */
+  limitProblems(): LimitProblem[];
 }
 
 /** The pod-like resources steps can live in (a Pod or a Job's pod template). */
@@ -126,7 +136,7 @@ type PodHost = kplus.AbstractPod & { readonly podMetadata: ApiObjectMetadataDefi
  * facets: keeps the steps, validates them, builds the plan once and hands the PodSpec and the
  * plan to the pure transformation at synthesis. Internal: not exported from the package.
  */
-export class StepHost implements Omit<IStepHost, keyof IConstruct> {
+export class StepHost implements Omit<IStepHost, keyof IConstruct | 'limitProblems'> {
   private readonly stepList: Step[] = [];
   /** Names of the steps and sidecars (plain containers are checked at validation). */
   private readonly names = new Set<string>();
@@ -210,12 +220,26 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct> {
     return sidecar;
   }
 
-  /** Rewrites the PodSpec cdk8s-plus built. Throws instead of producing output for an invalid pod. */
-  public transform(spec: kplus.k8s.PodSpec): kplus.k8s.PodSpec {
+  /**
+   * Rewrites the PodSpec cdk8s-plus built. Throws instead of producing output for an invalid pod,
+   * or (unless `checkLimits: false`) for one that breaks a limit.
+   * @param finish what the host adds to the rewritten spec (e.g. `activeDeadlineSeconds`)
+   */
+  public transform(spec: kplus.k8s.PodSpec, finish: (s: kplus.k8s.PodSpec) => kplus.k8s.PodSpec = s => s): kplus.k8s.PodSpec {
+    const result = finish(this.inject(spec));
+    if (this.checkLimits) checkLimits(this.podObject(result));
+    return result;
+  }
+
+  /** The limits the pod breaks (see `IStepHost.limitProblems()`), whatever `checkLimits` says. */
+  public limitProblems(spec: kplus.k8s.PodSpec, finish: (s: kplus.k8s.PodSpec) => kplus.k8s.PodSpec = s => s): LimitProblem[] {
+    return limitProblems(this.podObject(finish(this.inject(spec))));
+  }
+
+  private inject(spec: kplus.k8s.PodSpec): kplus.k8s.PodSpec {
     const errors = this.validate();
     if (errors.length > 0) throw new Error(`${this.host.node.path}: invalid steps:\n  ${errors.join('\n  ')}`);
-    const plan = this.plan();
-    const result = injectSteps(spec, plan, {
+    return injectSteps(spec, this.plan(), {
       entrypoint: {
         image: this.entrypoint.image,
         binaryPath: this.entrypoint.binaryPath,
@@ -223,16 +247,19 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct> {
       },
       resources: RESOURCE_MODES[this.resourceStrategy],
     });
-    if (!this.checkLimits) return result;
+  }
+
+  /** The pod as the limits see it: the rewritten spec and the metadata it will carry. */
+  private podObject(spec: kplus.k8s.PodSpec): PodObject {
+    const plan = this.plan();
     const metadata = this.host.podMetadata.toJson();
-    checkLimits({
+    return {
       path: this.host.node.path,
-      spec: result,
+      spec,
       annotations: { ...strings(metadata.annotations), [layout.GRAPH_ANNOTATION]: graphAnnotation(plan) },
       labels: strings(metadata.labels),
       steps: new Set(plan.steps.map(s => s.name)),
-    });
-    return result;
+    };
   }
 
   /** Everything wrong with the pod, one message per problem (StepWorkflow reads it too). */

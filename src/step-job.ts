@@ -1,6 +1,7 @@
 import * as kplus from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import { StepGraph } from './graph/step-graph';
+import { LimitProblem } from './limit-problem';
 import { Step, StepOptions } from './step';
 import { IStepHost, StepHost, StepHostProps } from './step-host';
 
@@ -33,6 +34,10 @@ export class StepJob extends kplus.Job implements IStepHost {
   public addFinally(stepName: string, options: StepOptions): Step { return this.host.addFinally(stepName, options); }
   public addSidecar(sidecarName: string, options: kplus.ContainerProps): kplus.Container {
     return this.host.addSidecar(sidecarName, options);
+  }
+
+  public limitProblems(): LimitProblem[] {
+    return this.host.limitProblems(super._toPodSpec());
   }
 
   /** @internal */

@@ -2,6 +2,7 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import { StepGraph } from './graph/step-graph';
+import { LimitProblem } from './limit-problem';
 import { Step, StepOptions } from './step';
 import { IStepHost, StepHost, StepHostProps } from './step-host';
 
@@ -51,9 +52,16 @@ export class StepPod extends kplus.Pod implements IStepHost {
     return this.host.addSidecar(sidecarName, options);
   }
 
+  public limitProblems(): LimitProblem[] {
+    return this.host.limitProblems(super._toPodSpec(), spec => this.withDeadline(spec));
+  }
+
   /** @internal */
   public _toPodSpec(): kplus.k8s.PodSpec {
-    const spec = this.host.transform(super._toPodSpec());
+    return this.host.transform(super._toPodSpec(), spec => this.withDeadline(spec));
+  }
+
+  private withDeadline(spec: kplus.k8s.PodSpec): kplus.k8s.PodSpec {
     return this.activeDeadline ? { ...spec, activeDeadlineSeconds: this.activeDeadline.toSeconds() } : spec;
   }
 }

@@ -1,7 +1,7 @@
 /** Kubernetes' limits are checked at synthesis (issue 8): a pod the cluster would reject is never written. */
 import { Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
-import { IStepHost, StepJob, StepPod } from '../src';
+import { IStepHost, StepJob, StepLimit, StepPod } from '../src';
 import { fanIn, randomDag } from './generate';
 import { synthPod } from './synth';
 import { statusBound } from '../src/pod/limits';
@@ -74,5 +74,46 @@ describe('limits', () => {
     expect(statusBound(c, 4096, true)).toBeGreaterThan(2 * 4096);
     expect(statusBound(c, 4096, false)).toBeGreaterThan(6 * 4096);
     expect(statusBound({ ...c, volumeMounts: [] }, 12, true)).toBeLessThan(statusBound(c, 12, true));
+  });
+
+  test('limitProblems() returns the problems as data before synthesis; synthesis throws the first with the same message', () => {
+    const chart = Testing.chart();
+    const pod = new StepPod(chart, 'p');
+    randomDag(pod, 1000, 63);
+    const problems = pod.limitProblems();
+    expect(problems.map(p => p.limit)).toEqual([StepLimit.OBJECT_SIZE]);
+    const [object] = problems;
+    expect(object.size).toBeGreaterThan(object.maximum);
+    expect(object.maximum).toBe(1.5 * 1024 * 1024);
+    expect(object.message.startsWith('StepLimitError: test/p: the pod object')).toBe(true);
+    expect(object.message).toContain(`${object.size - object.maximum} bytes over`);
+    const thrown = synthError(host => randomDag(host, 1000, 63));
+    expect(thrown).toContain(object.message);
+    // cdk8s prints the error with `${e}`: the name appears once, leading our part
+    expect(thrown.split('StepLimitError').length - 1).toBe(1);
+  });
+
+  test('limitProblems() is empty for a pod that fits, and measures with checkLimits: false too', () => {
+    const fits = new StepJob(Testing.chart(), 'j');
+    randomDag(fits, 50, 10);
+    expect(fits.limitProblems()).toEqual([]);
+    const unchecked = new StepPod(Testing.chart(), 'p', { checkLimits: false });
+    unchecked.addStep('big', { image: IMAGE, command: ['echo', 'x'.repeat(131072)] });
+    expect(unchecked.limitProblems()).toEqual([expect.objectContaining({ limit: StepLimit.EXEC_ARGUMENT, size: 131073, maximum: 131072 })]);
+  });
+
+  test('limitProblems() lists every broken limit, not only the first', () => {
+    const pod = new StepPod(Testing.chart(), 'p');
+    pod.addStep('big', { image: IMAGE, command: ['echo', 'x'.repeat(131072)] });
+    pod.podMetadata.addAnnotation('example.com/notes', 'n'.repeat(256 * 1024));
+    expect(pod.limitProblems().map(p => p.limit)).toEqual([StepLimit.EXEC_ARGUMENT, StepLimit.ANNOTATIONS]);
+  });
+
+  test('limitProblems() throws, like synthesis, for steps that cannot be synthesised at all', () => {
+    const pod = new StepPod(Testing.chart(), 'p');
+    const a = pod.addStep('a', { image: IMAGE, command: ['true'] });
+    const b = pod.addStep('b', { image: IMAGE, command: ['true'], dependsOn: [a] });
+    a.addDependency(b);
+    expect(() => pod.limitProblems()).toThrow(/cycle|each step depends on the next/);
   });
 });

@@ -1,7 +1,7 @@
 /**
- * Kubernetes' own limits, checked on the pod we synthesise (issue 8): what the API server, etcd
- * and the kernel would reject later is refused at synthesis with a `StepLimitError` that says
- * which limit, by how much, and what to do. Pure. Internal: not part of the public API.
+ * Kubernetes' own limits, measured on the pod we synthesise (issue 8): what the API server, etcd
+ * and the kernel would reject later is returned as `LimitProblem`s (which limit, by how much, what
+ * to do), which synthesis throws as a `StepLimitError`. Pure. Internal: not part of the public API.
  *
  * The limits and how each is counted:
  * - one exec argument: `MAX_ARG_STRLEN`, 32 pages = 131 072 bytes including its NUL;
@@ -18,19 +18,12 @@
 import { k8s } from 'cdk8s-plus-33';
 import { messageBudget } from './args';
 import { isSidecar } from './layout';
+import { LimitProblem, STEP_LIMIT_ERROR, StepLimit, StepLimitError } from '../limit-problem';
 
 export const MAX_ARG_BYTES = 131072;
 export const EXEC_BUDGET = 1024 * 1024;
 export const ANNOTATIONS_LIMIT = 256 * 1024;
 export const OBJECT_LIMIT = 1.5 * 1024 * 1024;
-
-/** A Kubernetes limit the synthesised pod would break. */
-export class StepLimitError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StepLimitError';
-  }
-}
 
 /** What the user can do about any of these limits. */
 const REMEDY = 'Fewer steps per pod, shorter step names, or a StepJob per stage (or the Argo target, '
@@ -102,11 +95,17 @@ export interface PodObject {
   readonly steps: ReadonlySet<string>;
 }
 
-/** Throws a `StepLimitError` for the first limit `pod` breaks, most specific first. */
-export function checkLimits(pod: PodObject): void {
-  const over = (what: string, size: number, limit: number, extra = '') => {
-    throw new StepLimitError(`${pod.path}: ${what} is ${size} bytes (${kib(size)}), ${size - limit} bytes over `
-      + `Kubernetes' limit of ${limit} bytes (${kib(limit)}). ${REMEDY}${extra ? ' ' + extra : ''}`);
+/** Every limit `pod` breaks, most specific first (one exec argument, a command line, annotations, the object). */
+export function limitProblems(pod: PodObject): LimitProblem[] {
+  const problems: LimitProblem[] = [];
+  const over = (limit: StepLimit, what: string, size: number, maximum: number, extra = '') => {
+    problems.push({
+      limit,
+      size,
+      maximum,
+      message: `${STEP_LIMIT_ERROR}: ${pod.path}: ${what} is ${size} bytes (${kib(size)}), ${size - maximum} bytes over `
+        + `Kubernetes' limit of ${maximum} bytes (${kib(maximum)}). ${REMEDY}${extra ? ' ' + extra : ''}`,
+    });
   };
   const all = [...pod.spec.initContainers ?? [], ...pod.spec.containers];
   for (const c of all) {
@@ -114,26 +113,33 @@ export function checkLimits(pod: PodObject): void {
     for (const [i, s] of strings.entries()) {
       const size = bytes(s) + 1;
       if (size > MAX_ARG_BYTES) {
-        over(`argument ${i} of container "${c.name}" (${JSON.stringify(s.slice(0, 40))}…, one exec argument, MAX_ARG_STRLEN)`,
+        over(StepLimit.EXEC_ARGUMENT, `argument ${i} of container "${c.name}" (${JSON.stringify(s.slice(0, 40))}…, one exec argument, MAX_ARG_STRLEN)`,
           size, MAX_ARG_BYTES);
       }
     }
     const env = (c.env ?? []).map(e => `${e.name}=${e.value ?? ''}`);
     const exec = [...strings, ...env].reduce((sum, s) => sum + bytes(s) + 1 + 8, 0);
     if (exec > EXEC_BUDGET) {
-      over(`the command line and environment of container "${c.name}" (what execve takes; we allow 1 MiB of the 2 MiB `
+      over(StepLimit.EXEC_TOTAL, `the command line and environment of container "${c.name}" (what execve takes; we allow 1 MiB of the 2 MiB `
         + 'Linux takes with an 8 MiB stack, the rest is for the environment the kubelet adds)', exec, EXEC_BUDGET);
     }
   }
   const annotations = Object.entries(pod.annotations).reduce((sum, [k, v]) => sum + bytes(k) + bytes(v), 0);
-  if (annotations > ANNOTATIONS_LIMIT) over('the total size of the pod\'s annotations', annotations, ANNOTATIONS_LIMIT);
+  if (annotations > ANNOTATIONS_LIMIT) over(StepLimit.ANNOTATIONS, 'the total size of the pod\'s annotations', annotations, ANNOTATIONS_LIMIT);
   const written = bytes(JSON.stringify({
     apiVersion: 'v1', kind: 'Pod', metadata: { annotations: pod.annotations, labels: pod.labels }, spec: pod.spec,
   }));
   const budget = messageBudget(all.length);
   const status = POD_STATUS_BOUND + all.reduce((sum, c) => sum + statusBound(c, budget, pod.steps.has(c.name)), 0);
   if (written + status > OBJECT_LIMIT) {
-    over(`the pod object with the status the kubelet adds (${written} bytes written + at most ${status} bytes of `
+    over(StepLimit.OBJECT_SIZE, `the pod object with the status the kubelet adds (${written} bytes written + at most ${status} bytes of `
       + 'status; etcd stores objects up to 1.5 MiB)', written + status, OBJECT_LIMIT, APPLY_NOTE);
   }
+  return problems;
+}
+
+/** Throws a `StepLimitError` for the first limit `pod` breaks, most specific first. */
+export function checkLimits(pod: PodObject): void {
+  const [first] = limitProblems(pod);
+  if (first) throw new StepLimitError(first);
 }
