@@ -1,5 +1,6 @@
 export * from './entrypoint';
-export { LimitProblem, StepLimit } from './limit-problem';
+export { StepLimit } from './limit-problem';
+export type { LimitProblem } from './limit-problem';
 export * from './graph/step-graph';
 export * from './step';
 export { ResourceStrategy } from './step-host';
