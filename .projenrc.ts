@@ -107,12 +107,15 @@ project.testTask.spawn(goTestArm64);
 
 // The release builds the entrypoint image (entrypoint-image/release.sh) after the version bump and
 // records its digest in release-image.json before the jsii build, so the package pins it; the
-// release workflow pushes that exact image index before any package is published.
+// release workflow pushes that exact image index before any package is published. release.sh
+// writes the image with the compiled `cdk8s-steps image build` (the code users run), so the
+// library is compiled first.
 const notDevBuild = 'node -e "process.exit(require(\'./package.json\').version === \'0.0.0\' ? 1 : 0)"';
 const releaseImage = project.addTask('release:image', {
   description: 'build the multi-arch entrypoint image into dist/entrypoint-image and record its digest',
   condition: notDevBuild,
   steps: [
+    { spawn: 'compile' },
     { exec: 'bash entrypoint-image/release.sh build --out dist/entrypoint-image' },
     { exec: 'bash entrypoint-image/release.sh record --out dist/entrypoint-image' },
   ],

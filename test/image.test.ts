@@ -12,8 +12,8 @@ import * as os from 'os';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { Entrypoint } from '../src';
-import { imageCommand } from '../src/cli/image';
 import { CliError } from '../src/cli/errors';
+import { imageCommand } from '../src/cli/image';
 import { buildEntrypointImage } from '../src/image/build';
 import { CONTRACT_LABEL, entrypointImage, EntrypointImageInput, gzipLayer, platformConfig, platformLayoutFiles } from '../src/image/layout';
 import { binariesDir, MissingEntrypointBinariesError, packagedContractVersion, packagedEntrypoint, readBinary } from '../src/image/packaged';
@@ -231,7 +231,7 @@ describe('the packaged binaries', () => {
     const dir2 = copy('flipped');
     const file = path.join(dir2, 'entrypoint-linux-amd64');
     const data = fs.readFileSync(file);
-    data[1000] ^= 0xff;
+    data[1000] = 255 - data[1000];
     fs.writeFileSync(file, data);
     expect(() => readBinary(packagedEntrypoint(dir2).binaries[0])).toThrow(/has sha256 [0-9a-f]{64}, not the recorded [0-9a-f]{64}: it was changed after it was built/);
   });
