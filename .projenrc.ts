@@ -190,6 +190,9 @@ project.addTask('synth:examples', {
   exec: 'cdk8s synth',
 });
 for (const [name, value] of Object.entries(quietCdk8s)) project.testTask.env(name, value);
+// A development build's Entrypoint.DEFAULT is not published: every App the tests synthesise would
+// warn about it once (src/entrypoint-warning.ts); test/entrypoint-warning.test.ts checks the warning.
+project.testTask.env('CDK8S_STEPS_NO_DEFAULT_ENTRYPOINT_WARNING', '1');
 
 // The npm package is an allow-list: the compiled library, its jsii manifest and the docs. Nothing
 // a test run leaves behind (.e2e-work/, coverage/, test-reports/) can slip in. `npm pack` (and so
