@@ -19,6 +19,7 @@ import { CONTRACT_LABEL, entrypointImage, EntrypointImageInput, gzipLayer, platf
 import { binariesDir, MissingEntrypointBinariesError, packagedContractVersion, packagedEntrypoint, readBinary } from '../src/image/packaged';
 import { pushTarget } from '../src/image/push';
 import { tarArchive } from '../src/image/tar';
+import { checkContract, ContractMismatchError } from '../src/local/entrypoint-image';
 import { CONTRACT_VERSION } from '../src/pod/args';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -235,6 +236,13 @@ describe('the packaged binaries', () => {
     fs.writeFileSync(file, data);
     expect(() => readBinary(packagedEntrypoint(dir2).binaries[0])).toThrow(/has sha256 [0-9a-f]{64}, not the recorded [0-9a-f]{64}: it was changed after it was built/);
   });
+});
+
+test('checkContract: a manifest of another contract version is refused, naming both', () => {
+  expect(() => checkContract(CONTRACT_VERSION, 'dist/app.k8s.yaml')).not.toThrow();
+  expect(() => checkContract(1, 'dist/app.k8s.yaml', 2)).toThrow(ContractMismatchError);
+  expect(() => checkContract(3, 'pod build in dist/app.k8s.yaml', 2))
+    .toThrow(/^pod build in dist\/app\.k8s\.yaml was synthesised for contract 3 \(its steps pass -contract=3\), but the entrypoint binary this cdk8s-steps carries speaks contract 2: synthesise it again/);
 });
 
 describe('cdk8s-steps image build|push (command line)', () => {
