@@ -51,7 +51,8 @@ function pack(dir: string): Packed {
   if (start < 0) throw new Error(`npm pack printed no JSON report:\n${out}`);
   type Report = { files: Array<{ path: string }>; filename: string; size: number; unpackedSize: number };
   const [report] = JSON.parse(out.slice(start)) as Report[];
-  return { files: report.files.map((f) => f.path).sort(), tarball: path.join(destination, report.filename), size: report.size, unpackedSize: report.unpackedSize };
+  const files = report.files.map((f) => f.path).sort();
+  return { files, tarball: path.join(destination, report.filename), size: report.size, unpackedSize: report.unpackedSize };
 }
 
 describe('npm pack from a fresh checkout', () => {
@@ -100,10 +101,13 @@ describe('npm pack from a fresh checkout', () => {
       const pkg = path.join(unpacked, 'package');
       expect(fs.existsSync(path.join(pkg, 'entrypoint-image'))).toBe(false);
       // Only node on PATH: no go, no podman, no skopeo.
+      const bin = path.join(unpacked, 'bin');
+      fs.mkdirSync(bin);
+      fs.symlinkSync(process.execPath, path.join(bin, 'node'));
       const out = execFileSync(process.execPath, [path.join(pkg, 'lib', 'cli', 'main.js'), 'image', 'build', '--out', path.join(unpacked, 'oci')], {
         cwd: unpacked,
         encoding: 'utf8',
-        env: { PATH: path.dirname(process.execPath), HOME: unpacked },
+        env: { PATH: bin, HOME: unpacked },
       });
       expect(out.trim()).toBe(buildEntrypointImage().index.digest);
     } finally {
