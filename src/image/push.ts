@@ -8,7 +8,7 @@ import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { buildEntrypointImage, writeImageLayout } from './build';
+import { buildEntrypointImage, packageVersion, writeImageLayout } from './build';
 import { EntrypointImage } from './layout';
 import { parseImageReference } from '../image-reference';
 
@@ -67,8 +67,9 @@ export function pushTarget(ref: string, version: string): { readonly name: strin
 
 /** Pushes the image index to `ref` with skopeo and checks that the registry got its digest. */
 export async function pushEntrypointImage(ref: string, options: PushOptions = {}): Promise<PushResult> {
+  // The reference is checked before anything is built.
+  const { name, tag } = pushTarget(ref, options.image?.tag ?? packageVersion());
   const image = options.image ?? buildEntrypointImage();
-  const { name, tag } = pushTarget(ref, image.tag);
   const version = await exec('skopeo', ['--version']);
   if (version.missing) {
     throw new ImagePushError('cdk8s-steps image push needs skopeo, which is not installed (not on PATH): it is the tool that copies an image index with its digest unchanged '
