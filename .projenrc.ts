@@ -1,9 +1,10 @@
 import { cdk8s, javascript, JsonPatch } from 'projen';
 
 // What the test task runs needs (as .ci/run installs it; test/release-workflow.ts checks they agree):
-// podman + runc + busybox-static run pods, Go and qemu the entrypoint tests, skopeo the release
-// image test, chromium the rendering test. Under CI a missing one fails its suite.
-const TEST_PACKAGES = 'podman runc busybox-static golang-go qemu-user-static skopeo chromium';
+// podman + runc + busybox-static run pods, Go and qemu the entrypoint tests, skopeo and
+// docker-registry the image push tests (a real registry on 127.0.0.1), chromium the rendering
+// test, tmux the CLI's terminal tests. Under CI a missing one fails its suite.
+const TEST_PACKAGES = 'podman runc busybox-static golang-go qemu-user-static skopeo docker-registry tmux chromium';
 const installTestPackages = {
   name: 'Install what the tests and the entrypoint image need',
   run: `sudo apt-get update -qq && sudo apt-get install -y -qq ${TEST_PACKAGES}`,
@@ -30,7 +31,10 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   constructsVersion: '10.3.0',
   peerDeps: ['cdk8s-plus-33@^2.5.57'],
   // yaml and dagre are for the cdk8s-steps CLI (src/cli), not part of the jsii API. src/graph is iterative and needs no graph library.
-  bundledDeps: ['@dagrejs/dagre@^2.0.4', 'yaml@^2'], // dagre brings the graphlib 3 it lays out with
+  // pako gzips the entrypoint image's layers (src/image/): pure JS, so the same bytes on every
+  // machine (Node's zlib may compress differently across versions and CPUs); pinned, because the
+  // image digest of a package version depends on its output.
+  bundledDeps: ['@dagrejs/dagre@^2.0.4', 'yaml@^2', 'pako@3.0.3'], // dagre brings the graphlib 3 it lays out with
   devDeps: [
     'typescript@~5.9.0',
     '@types/node@^20',
@@ -66,12 +70,19 @@ const project = new cdk8s.ConstructLibraryCdk8s({
       testPathIgnorePatterns: ['/node_modules/', '/lib/', '/dist/'],
     },
   },
-  gitignore: ['/release-image.json', '/dist/', '/bench/out/', '/entrypoint-image/out/', '/examples/dist/', '.e2e-work/'],
+  gitignore: ['/release-image.json', '/binaries/', '/binaries.tmp-*', '/binaries.old-*', '/dist/', '/bench/out/', '/entrypoint-image/out/', '/examples/dist/', '.e2e-work/'],
   npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/entrypoint-image/', '/scripts/', '/.ci/', '/podman/'] },
 });
 
-// The command line: npx cdk8s-steps run|status|graph (src/cli/main.ts).
+// The command line: npx cdk8s-steps run|status|graph|image (src/cli/main.ts).
 project.addBins({ 'cdk8s-steps': 'lib/cli/main.js' });
+
+// The package carries the entrypoint: the static linux/amd64 and linux/arm64 binaries, built by
+// entrypoint-image/build.sh (the release image's build) into binaries/ with their contract version
+// (entrypoint-image/package-binaries.js; nothing is rebuilt when the Go sources did not change).
+// Every compile does it, so `npm pack` (prepack) and the tests (.ci/run compiles first) have them.
+// Needs Go.
+project.compileTask.prependExec('node entrypoint-image/package-binaries.js');
 
 // Lint the examples and scripts like the sources.
 project.eslint?.addLintPattern('examples');
@@ -96,12 +107,15 @@ project.testTask.spawn(goTestArm64);
 
 // The release builds the entrypoint image (entrypoint-image/release.sh) after the version bump and
 // records its digest in release-image.json before the jsii build, so the package pins it; the
-// release workflow pushes that exact image index before any package is published.
+// release workflow pushes that exact image index before any package is published. release.sh
+// writes the image with the compiled `cdk8s-steps image build` (the code users run), so the
+// library is compiled first.
 const notDevBuild = 'node -e "process.exit(require(\'./package.json\').version === \'0.0.0\' ? 1 : 0)"';
 const releaseImage = project.addTask('release:image', {
   description: 'build the multi-arch entrypoint image into dist/entrypoint-image and record its digest',
   condition: notDevBuild,
   steps: [
+    { spawn: 'compile' },
     { exec: 'bash entrypoint-image/release.sh build --out dist/entrypoint-image' },
     { exec: 'bash entrypoint-image/release.sh record --out dist/entrypoint-image' },
   ],
@@ -176,12 +190,17 @@ project.addTask('synth:examples', {
   exec: 'cdk8s synth',
 });
 for (const [name, value] of Object.entries(quietCdk8s)) project.testTask.env(name, value);
+// A development build's Entrypoint.DEFAULT is not published: every App the tests synthesise would
+// warn about it once (src/entrypoint-warning.ts); test/entrypoint-warning.test.ts checks the warning.
+project.testTask.env('CDK8S_STEPS_NO_DEFAULT_ENTRYPOINT_WARNING', '1');
 
 // The npm package is an allow-list: the compiled library, its jsii manifest and the docs. Nothing
 // a test run leaves behind (.e2e-work/, coverage/, test-reports/) can slip in. `npm pack` (and so
 // `npm publish` and an install from a git checkout) compiles first, so lib/ is always there.
 // release-image.json exists only in a release (entrypoint-image/release.sh record): it pins Entrypoint.DEFAULT.
-project.package.addField('files', ['lib/**/*.js', 'lib/**/*.d.ts', '.jsii', 'API.md', 'docs/**/*.md', 'release-image.json']);
+// binaries/: the entrypoint binaries and their record (src/image/packaged.ts finds them).
+project.package.addField('files', ['lib/**/*.js', 'lib/**/*.d.ts', '.jsii', 'API.md', 'docs/**/*.md', 'release-image.json',
+  'binaries/entrypoint-linux-amd64', 'binaries/entrypoint-linux-arm64', 'binaries/entrypoint.json']);
 project.package.setScript('prepack', 'projen compile');
 
 project.addTask('bench', {

@@ -2,13 +2,15 @@
 # The release image of the entrypoint, built here exactly as the release workflow builds it
 # (.github/workflows/release.yml calls this script; nothing else builds or pushes the image).
 #
-#   release.sh build  [--out DIR] [--version V]   build linux/amd64 + linux/arm64 into an OCI layout
+#   release.sh build  [--out DIR] [--version V]   build the binaries and the linux/amd64 + linux/arm64
+#                                                 image index into an OCI layout
 #   release.sh record [--out DIR]                 write release-image.json at the repository root
 #                                                 (version + index digest), read by src/entrypoint.ts
 #   release.sh push   [--out DIR] [DEST]          copy the layout to DEST, byte for byte, and check
 #                                                 that DEST got the recorded digest
 #   release.sh check  [--out DIR]                 after the jsii build: lib/'s Entrypoint.DEFAULT and the
-#                                                 npm tarball in dist/js name the recorded digest
+#                                                 npm tarball in dist/js name the recorded digest, and
+#                                                 the tarball carries the very binaries of the image
 #   release.sh sizes  [--out DIR]                 per-architecture image sizes of the layout
 #
 # DIR defaults to entrypoint-image/out/release. DEST defaults to
@@ -18,17 +20,21 @@
 # build writes, in DIR:
 #   oci/          OCI image layout; its index.json names one image index, tagged <version>
 #   index-digest  sha256:... of that image index (the digest users pin)
-#   build.json    version, revision, SOURCE_DATE_EPOCH, toolchain, digest of every platform
+#   build.json    version, revision, Go version, contract, digest of every platform
 #
-# Reproducible: two builds of one commit with the same Go and podman give the same digests.
-#   - binaries: build.sh (-trimpath, no build ID, no VCS stamp);
-#   - image: podman --timestamp $SOURCE_DATE_EPOCH (the commit time unless set), no identity label,
-#     FROM scratch + COPY only, so no emulation and no network;
-#   - every build uses its own empty podman storage (no layer cache from an earlier build).
+# One path for the package and the image: build compiles the binaries with build.sh (through
+# package-binaries.js --force) into the package's binaries/ (CDK8S_STEPS_ENTRYPOINT_BINARIES moves
+# it: the tests do), then writes the image with the compiled `cdk8s-steps image build` (lib/cli/main.js,
+# so run `npx projen compile` first), the code every user's `image build` runs. So the npm package
+# carries the image's binaries, and `npx cdk8s-steps image build` of that package version prints
+# the digest recorded here.
 #
-# Needs: go, podman (>= 4.3), node (reads package.json and the layout), skopeo for push.
-# podman runs with a containers.conf for root without systemd (cgroupfs, runc, file events),
-# written into the build's scratch directory, unless CONTAINERS_CONF is set.
+# Reproducible: two builds of one commit with the same Go give the same digests.
+#   - binaries: build.sh (-trimpath, no build ID, no VCS stamp, -s -w);
+#   - image: src/image/ (sorted tar, owner 0, mtime 0; pure-JS gzip; labels from package.json,
+#     nothing from git or the clock), no container engine.
+#
+# Needs: go, node; skopeo for push.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -44,6 +50,8 @@ RECORD=${RELEASE_RECORD:-$ROOT/release-image.json}
 die() { printf 'release.sh: %s\n' "$*" >&2; exit 1; }
 log() { printf 'release.sh: %s\n' "$*" >&2; }
 layout() { node "$HERE/oci-layout.js" "$@"; }
+# Where the package's binaries are (src/image/packaged.ts looks there too).
+BINARIES=${CDK8S_STEPS_ENTRYPOINT_BINARIES:-$ROOT/binaries}
 
 cmd=${1:-}
 [ -n "$cmd" ] || die "usage: release.sh build|record|push|sizes [--out DIR] (see the header of $0)"
@@ -72,69 +80,33 @@ built_version() {
 build() {
 	[ -n "$VERSION" ] || VERSION=$(node -p "require('$ROOT/package.json').version")
 	[[ $VERSION =~ ^[0-9A-Za-z_][0-9A-Za-z_.-]{0,127}$ ]] || die "version '$VERSION' is not a valid image tag"
-	local revision epoch source
+	[ -f "$ROOT/lib/cli/main.js" ] || die "$ROOT/lib/cli/main.js does not exist: run 'npx projen compile' first (the image is written by the compiled 'cdk8s-steps image build')"
+	local revision
 	revision=$(git -C "$ROOT" rev-parse HEAD)
-	epoch=${SOURCE_DATE_EPOCH:-$(git -C "$ROOT" log -1 --format=%ct HEAD)}
-	source=$(node -p "require('$ROOT/package.json').repository.url.replace(/^git\+/, '').replace(/\.git\$/, '')")
-	if [ -n "$(git -C "$ROOT" status --porcelain -- entrypoint-image ':!entrypoint-image/out')" ]; then
-		log "WARNING: entrypoint-image/ has uncommitted changes: the image is not the one of $revision"
+	if [ -n "$(git -C "$ROOT" status --porcelain -- entrypoint-image src ':!entrypoint-image/out')" ]; then
+		log "WARNING: entrypoint-image/ or src/ has uncommitted changes: the image is not the one of $revision"
 	fi
 
-	local work
-	work=$(mktemp -d "${TMPDIR:-/tmp}/cdk8s-steps-release.XXXXXX")
-	# shellcheck disable=SC2064
-	trap "rm -rf '$work'" EXIT
-	mkdir -p "$work/context/out"
+	# Always from the sources (--force): a release never reuses binaries built earlier.
+	node "$HERE/package-binaries.js" --force --out "$BINARIES" >&2
 
-	local arches=() p
-	for p in "${PLATFORMS[@]}"; do arches+=("${p#linux/}"); done
-	ARCHES="${arches[*]}" OUT="$work/context/out" sh "$HERE/build.sh" >&2
-
-	# A private, empty storage: no cache from earlier builds, nothing shared with other podman users.
-	if [ -z "${CONTAINERS_CONF:-}" ]; then
-		# What podman needs on root without systemd (as src/local/podman.ts generates for pods;
-		# an image build needs no ulimits).
-		printf '[engine]\ncgroup_manager = "cgroupfs"\nruntime = "runc"\nevents_logger = "file"\n' >"$work/containers.conf"
-		export CONTAINERS_CONF=$work/containers.conf
-	fi
-	local pod=(podman --root "$work/storage" --runroot "$work/run" --storage-driver vfs)
-	local list=localhost/cdk8s-steps-entrypoint-release:list
-	"${pod[@]}" manifest create "$list" >/dev/null
-	local created
-	created=$(date -u -d "@$epoch" +%Y-%m-%dT%H:%M:%SZ)
-	for p in "${PLATFORMS[@]}"; do
-		local arch=${p#linux/} tag=localhost/cdk8s-steps-entrypoint-release:${p#linux/}
-		"${pod[@]}" build --quiet --platform "$p" --build-arg "TARGETARCH=$arch" \
-			--timestamp "$epoch" --identity-label=false --format oci \
-			--label "org.opencontainers.image.source=$source" \
-			--label "org.opencontainers.image.revision=$revision" \
-			--label "org.opencontainers.image.version=$VERSION" \
-			--label "org.opencontainers.image.licenses=$LICENSES" \
-			--label "org.opencontainers.image.created=$created" \
-			--label "org.opencontainers.image.title=cdk8s-steps entrypoint" \
-			-f "$HERE/Dockerfile" -t "$tag" "$work/context" >/dev/null
-		"${pod[@]}" manifest add "$list" "containers-storage:$tag" >/dev/null
-	done
 	rm -rf "$OUT/oci" "$OUT/index-digest" "$OUT/build.json"
-	"${pod[@]}" manifest push --quiet --all --format oci --digestfile "$OUT/index-digest" \
-		"$list" "oci:$OUT/oci:$VERSION"
+	CDK8S_STEPS_ENTRYPOINT_BINARIES=$BINARIES node "$ROOT/lib/cli/main.js" image build --out "$OUT/oci" --version "$VERSION" >"$OUT/index-digest"
 
 	local digest
 	digest=$(cat "$OUT/index-digest")
 	[ "$(layout index "$OUT/oci")" = "$digest" ] || die "the layout's index.json does not name $digest"
-	VERSION=$VERSION REVISION=$revision EPOCH=$epoch \
-		GO_VERSION="$(go env GOVERSION)" PODMAN_VERSION="$("${pod[@]}" version --format '{{.Client.Version}}')" \
-		node -e '
+	VERSION=$VERSION REVISION=$revision node -e '
 			const layout = require(process.argv[1]);
 			const d = layout.describe(process.argv[2]);
+			const bin = require(process.argv[5]);
 			const e = process.env;
-			const info = { repository: process.argv[3], version: e.VERSION, revision: e.REVISION,
-				sourceDateEpoch: Number(e.EPOCH), go: e.GO_VERSION, podman: e.PODMAN_VERSION,
+			const info = { repository: process.argv[3], version: e.VERSION, revision: e.REVISION, go: bin.go, contract: bin.contract,
 				digest: d.digest, platforms: d.platforms.map((p) => ({ platform: p.platform, digest: p.digest })) };
 			require("fs").writeFileSync(process.argv[4], JSON.stringify(info, null, 2) + "\n");
-		' "$HERE/oci-layout.js" "$OUT/oci" "$REPOSITORY" "$OUT/build.json"
+		' "$HERE/oci-layout.js" "$OUT/oci" "$REPOSITORY" "$OUT/build.json" "$BINARIES/entrypoint.json"
 	cat "$OUT/build.json"
-	log "built $REPOSITORY:$VERSION@$digest into $OUT/oci"
+	log "built $REPOSITORY:$VERSION@$digest into $OUT/oci (binaries in $BINARIES)"
 }
 
 record() {
@@ -186,8 +158,22 @@ check() {
 		[ -f "$tarball" ] || die "no npm tarball in dist/js: run this after 'npx projen package'"
 		got=$(tar -xzOf "$tarball" package/release-image.json 2>/dev/null | node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>{try{const r=JSON.parse(s);console.log(`${r.repository}:${r.version}@${r.digest}`)}catch{console.log("none")}})')
 		[ "$got" = "$want" ] || die "$tarball has release-image.json = $got, not $want"
+		# The package carries the image's binaries, byte for byte.
+		local p arch inimage packed
+		for p in "${PLATFORMS[@]}"; do
+			arch=${p#linux/}
+			inimage=$(node -e '
+				const layout = require(process.argv[1]);
+				const d = layout.describe(process.argv[2]);
+				const p = d.platforms.find((x) => x.platform === process.argv[3]);
+				const f = p && layout.imageFile(process.argv[2], p.digest, "entrypoint");
+				console.log(f ? require("crypto").createHash("sha256").update(f).digest("hex") : "none");
+			' "$HERE/oci-layout.js" "$OUT/oci" "$p")
+			packed=$(tar -xzOf "$tarball" "package/binaries/entrypoint-linux-$arch" 2>/dev/null | sha256sum | cut -d' ' -f1)
+			[ "$packed" = "$inimage" ] || die "$tarball's binaries/entrypoint-linux-$arch (sha256 $packed) is not the $p binary of the image ($inimage)"
+		done
 	done
-	log "the package pins $want"
+	log "the package pins $want and carries its binaries"
 }
 
 case "$cmd" in

@@ -37,9 +37,11 @@ export class Entrypoint {
    * if the tag were moved. See docs/release.md.
    *
    * A development build of the library (version 0.0.0, e.g. a git checkout) names
-   * `ghcr.io/cdk8s-steps/entrypoint:0.0.0`: no image is published under that tag. Synthesis works,
-   * but pods cannot pull it; build one with `entrypoint-image/build.sh --image` and use
-   * `Entrypoint.fromImage('localhost/cdk8s-steps-entrypoint:dev')`, or use a released version.
+   * `ghcr.io/cdk8s-steps/entrypoint:0.0.0`: no image is published under that tag. Synthesis works
+   * and warns once per App on stderr (`CDK8S_STEPS_NO_DEFAULT_ENTRYPOINT_WARNING=1` silences it),
+   * but pods cannot pull it: push the image of the binaries the package carries with
+   * `npx cdk8s-steps image push REGISTRY/REPO` and use the reference it prints,
+   * `Entrypoint.fromImage('REGISTRY/REPO:0.0.0@sha256:...')`, or use a released version.
    */
   public static readonly DEFAULT: Entrypoint = Entrypoint.fromImage(releaseImage(VERSION, loadReleaseRecord()));
 

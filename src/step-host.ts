@@ -2,6 +2,7 @@ import { ApiObjectMetadataDefinition, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import { IConstruct } from 'constructs';
 import { Entrypoint } from './entrypoint';
+import { noteEntrypoint } from './entrypoint-warning';
 import { StepGraph } from './graph/step-graph';
 import { LimitProblem } from './limit-problem';
 import { Plan, StepPlan } from './plan';
@@ -156,6 +157,8 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct | 'limitProble
    */
   constructor(private readonly host: PodHost, props: StepHostProps, private readonly podPerStep = false) {
     this.entrypoint = props.entrypoint ?? Entrypoint.DEFAULT;
+    // A pod whose entrypoint image is not published warns once per App (a Workflow runs no entrypoint image).
+    if (!podPerStep) noteEntrypoint(host, this.entrypoint);
     this.workspace = props.workspace ?? true;
     this.failFast = props.failFast ?? false;
     this.resourceStrategy = props.resourceStrategy ?? ResourceStrategy.PEAK;

@@ -1,13 +1,17 @@
 /**
- * What `npm pack` puts in the package, from a checkout as fresh as a clone (no lib/) in which a
- * test run has left its files behind: the `prepack` script compiles lib/ first, and the `files`
- * allow-list keeps sources, tests and test-run leftovers out.
+ * What `npm pack` puts in the package, from a checkout as fresh as a clone (no lib/, no binaries/)
+ * in which a test run has left its files behind: the `prepack` script compiles lib/ and builds the
+ * entrypoint binaries first, and the `files` allow-list keeps sources, tests and test-run leftovers
+ * out. The packed tarball, unpacked outside the repository, builds the entrypoint image with no Go,
+ * no clone and no network: the digest is the one of the checkout's own binaries.
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { gitRepo } from './markdown-links';
+import { buildEntrypointImage } from '../src/image/build';
+import { packagedEntrypoint } from '../src/image/packaged';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -19,16 +23,24 @@ const LEFTOVERS = [
   'dist/js/cdk8s-steps@0.0.0.jsii.tgz',
   'bench/out/results.quick.json',
   'entrypoint-image/out/entrypoint-linux-amd64',
+  'binaries/entrypoint-linux-riscv64',
+  'binaries.tmp-abc/entrypoint-linux-amd64',
 ];
 
 /** The bundled dependencies (the CLI's yaml and dagre, and dagre's graphlib), as package.json names them. */
 const BUNDLED: string[] = [...JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).bundledDependencies, '@dagrejs/graphlib'];
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const ALLOWED = new RegExp('^(lib\\/.+\\.(js|d\\.ts)|\\.jsii|API\\.md|README\\.md|LICENSE|package\\.json|release-image\\.json|docs\\/.+\\.md'
+  + '|binaries\\/entrypoint-linux-(amd64|arm64)|binaries\\/entrypoint\\.json'
   + `|node_modules\\/(${BUNDLED.map(escape).join('|')})\\/.+)$`);
 
-function packedFiles(dir: string): string[] {
-  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--no-audit', '--no-fund'], {
+interface Packed { readonly files: string[]; readonly tarball: string; readonly size: number; readonly unpackedSize: number }
+
+/** `npm pack` in `dir` into `dir/packed/`: the file list, the tarball and its sizes. */
+function pack(dir: string): Packed {
+  const destination = path.join(dir, 'packed');
+  fs.mkdirSync(destination);
+  const out = execFileSync('npm', ['pack', '--json', '--no-audit', '--no-fund', '--pack-destination', destination], {
     cwd: dir,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -37,13 +49,16 @@ function packedFiles(dir: string): string[] {
   // The prepack script's own output comes first; npm's JSON report is the last thing printed.
   const start = out.search(/^\[$/m);
   if (start < 0) throw new Error(`npm pack printed no JSON report:\n${out}`);
-  const [report] = JSON.parse(out.slice(start)) as Array<{ files: Array<{ path: string }> }>;
-  return report.files.map((f) => f.path).sort();
+  type Report = { files: Array<{ path: string }>; filename: string; size: number; unpackedSize: number };
+  const [report] = JSON.parse(out.slice(start)) as Report[];
+  const files = report.files.map((f) => f.path).sort();
+  return { files, tarball: path.join(destination, report.filename), size: report.size, unpackedSize: report.unpackedSize };
 }
 
 describe('npm pack from a fresh checkout', () => {
   let work: string;
   let files: string[];
+  let packed: Packed;
 
   beforeAll(() => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-steps-pack-'));
@@ -57,8 +72,11 @@ describe('npm pack from a fresh checkout', () => {
       fs.writeFileSync(path.join(work, leftover), '{}\n');
     }
     expect(fs.existsSync(path.join(work, 'lib'))).toBe(false);
-    files = packedFiles(work);
-  });
+    expect(fs.existsSync(path.join(work, 'binaries', 'entrypoint.json'))).toBe(false);
+    packed = pack(work);
+    files = packed.files;
+    console.log(`npm pack: ${path.basename(packed.tarball)} ${packed.size} bytes, ${packed.unpackedSize} unpacked, ${files.length} files`);
+  }, 600_000);
 
   afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
@@ -69,9 +87,37 @@ describe('npm pack from a fresh checkout', () => {
     ]));
   });
 
+  test('holds the entrypoint binaries prepack built, byte for byte those of the checkout (the same sources, the same build)', () => {
+    expect(files).toEqual(expect.arrayContaining(['binaries/entrypoint-linux-amd64', 'binaries/entrypoint-linux-arm64', 'binaries/entrypoint.json']));
+    const built = packagedEntrypoint(path.join(work, 'binaries'));
+    const ours = packagedEntrypoint();
+    expect(built.binaries.map((b) => [b.platform, b.sha256])).toEqual(ours.binaries.map((b) => [b.platform, b.sha256]));
+  });
+
+  test('unpacked outside the repository, its CLI builds the entrypoint image with no Go and no clone: the same digest', () => {
+    const unpacked = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-steps-unpacked-'));
+    try {
+      execFileSync('tar', ['-xzf', packed.tarball, '-C', unpacked]);
+      const pkg = path.join(unpacked, 'package');
+      expect(fs.existsSync(path.join(pkg, 'entrypoint-image'))).toBe(false);
+      // Only node on PATH: no go, no podman, no skopeo.
+      const bin = path.join(unpacked, 'bin');
+      fs.mkdirSync(bin);
+      fs.symlinkSync(process.execPath, path.join(bin, 'node'));
+      const out = execFileSync(process.execPath, [path.join(pkg, 'lib', 'cli', 'main.js'), 'image', 'build', '--out', path.join(unpacked, 'oci')], {
+        cwd: unpacked,
+        encoding: 'utf8',
+        env: { PATH: bin, HOME: unpacked },
+      });
+      expect(out.trim()).toBe(buildEntrypointImage().index.digest);
+    } finally {
+      fs.rmSync(unpacked, { recursive: true, force: true });
+    }
+  });
+
   test('holds nothing from test runs, tests, sources or tooling', () => {
     expect(files.filter((f) => !ALLOWED.test(f))).toEqual([]);
     for (const leftover of LEFTOVERS) expect(files).not.toContain(leftover);
-    expect(files.filter((f) => /^(test|src|examples|bench|scripts|projenrc|entrypoint-image)\//.test(f))).toEqual([]);
+    expect(files.filter((f) => /^(test|src|examples|bench|scripts|projenrc|entrypoint-image|packed)\//.test(f))).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ import { checkRelease, loadReleaseFiles, ReleaseFiles } from './release-workflow
 const real = loadReleaseFiles();
 
 /** A deep copy of the real files, changed by `edit`. */
-function broken(edit: (f: { workflows: any; tasks: any; script: string; ciRun: string }) => void): ReleaseFiles {
+function broken(edit: (f: { workflows: any; tasks: any; script: string; ciRun: string; packageJson: any }) => void): ReleaseFiles {
   const copy = JSON.parse(JSON.stringify(real));
   edit(copy);
   return copy;
@@ -83,6 +83,23 @@ describe('a broken release path is caught', () => {
       /test:go:arm64 uses -race/],
     ['.ci/run stops installing qemu', (f) => { f.ciRun = f.ciRun.replace(/ qemu-user-static/g, ''); },
       /\.ci\/run does not install qemu-user-static/],
+    ['.ci/run stops installing docker-registry', (f) => { f.ciRun = f.ciRun.replace(/ docker-registry/g, ''); },
+      /\.ci\/run does not install docker-registry, which is the registry test\/image-push\.test\.ts pushes to/],
+    ['the build workflow installs a package .ci/run does not', (f) => {
+      const install = f.workflows['build.yml'].jobs.build.steps.find((s: any) => /apt-get install/.test(String(s.run)));
+      install.run = `${install.run} strace`;
+    }, /build\.yml: job build installs strace, which \.ci\/run does not/],
+    ['release.sh build stops using image build', (f) => {
+      f.script = f.script.replace(/node "\$ROOT\/lib\/cli\/main\.js" image build/, 'podman manifest push --all list');
+    }, /release\.sh: build no longer writes the image with the compiled `cdk8s-steps image build`/],
+    ['release.sh build reuses old binaries', (f) => { f.script = f.script.replace('package-binaries.js" --force', 'package-binaries.js"'); },
+      /release\.sh: build no longer compiles the binaries afresh/],
+    ['release:image builds before compiling', (f) => { f.tasks['release:image'].steps = f.tasks['release:image'].steps.filter((s: any) => s.spawn !== 'compile'); },
+      /release:image must compile before entrypoint-image\/release\.sh build/],
+    ['the package stops carrying the arm64 binary', (f) => { f.packageJson.files = f.packageJson.files.filter((x: string) => !x.endsWith('arm64')); },
+      /package\.json: files does not list binaries\/entrypoint-linux-arm64/],
+    ['the compile stops building the binaries', (f) => { f.tasks.compile.steps = f.tasks.compile.steps.filter((s: any) => !/package-binaries/.test(String(s.exec))); },
+      /the compile task does not run entrypoint-image\/package-binaries\.js/],
   ])('%s', (_what, edit, problem) => {
     const problems = checkRelease(broken(edit));
     expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(problem)]));

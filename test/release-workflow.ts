@@ -1,9 +1,11 @@
 /**
  * Static checks of the release path (the workflows cannot run here): the release builds the image
- * with entrypoint-image/release.sh for both platforms, records its digest before the jsii build,
- * pushes only through `release.sh push` (which checks and records the pushed digest) and publishes
- * no package before that. `checkRelease` returns the problems found; test/release-workflow.test.ts
- * runs it on the real files and on broken copies.
+ * with entrypoint-image/release.sh for both platforms, through the compiled `cdk8s-steps image
+ * build`, records its digest before the jsii build, pushes only through `release.sh push` (which
+ * checks and records the pushed digest) and publishes no package before that; the package carries
+ * the binaries the compile builds; CI installs what the tests need, in .ci/run and the workflows
+ * alike. `checkRelease` returns the problems found; test/release-workflow.test.ts runs it on the
+ * real files and on broken copies.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -18,11 +20,27 @@ export interface ReleaseFiles {
   readonly script: string;
   /** .ci/run */
   readonly ciRun: string;
+  /** package.json */
+  readonly packageJson: any;
 }
 
 const ROOT = path.resolve(__dirname, '..');
 const SCRIPT = 'entrypoint-image/release.sh';
 const PLATFORMS = ['linux/amd64', 'linux/arm64'];
+/** The packages the tests need on a fresh machine, and what for (.ci/run and the workflows install them). */
+const TEST_PACKAGES: Record<string, string> = {
+  'podman': 'runs the pods',
+  'runc': 'runs the pods',
+  'busybox-static': 'makes the step image',
+  'golang-go': 'builds and tests the entrypoint',
+  'qemu-user-static': 'runs the arm64 entrypoint tests',
+  'skopeo': 'pushes the entrypoint image',
+  'docker-registry': 'is the registry test/image-push.test.ts pushes to',
+  'tmux': 'gives the CLI tests a terminal',
+  'chromium': 'renders the CLI\'s SVGs',
+};
+/** What the npm package must carry besides lib/: the entrypoint binaries and their record. */
+const PACKAGED_BINARIES = ['binaries/entrypoint-linux-amd64', 'binaries/entrypoint-linux-arm64', 'binaries/entrypoint.json'];
 /** Any way of putting an image into a registry other than release.sh push. */
 const PUSH_RUN = /\b(?:docker|podman|buildah)\s+(?:manifest\s+)?push\b|\bskopeo\s+copy\b|\bcrane\s+(?:push|copy)\b|\boras\s+push\b|\bdocker\s+buildx\s+build\b[^\n]*--push/;
 const PUSH_ACTION = /docker\/build-push-action|redhat-actions\/push-to-registry|docker\/bake-action/;
@@ -38,6 +56,7 @@ export function loadReleaseFiles(root = ROOT): ReleaseFiles {
     tasks: JSON.parse(fs.readFileSync(path.join(root, '.projen', 'tasks.json'), 'utf8')).tasks,
     script: fs.readFileSync(path.join(root, SCRIPT), 'utf8'),
     ciRun: fs.readFileSync(path.join(root, '.ci', 'run'), 'utf8'),
+    packageJson: JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')),
   };
 }
 
@@ -56,7 +75,20 @@ const needsOf = (job: any): string[] => (job?.needs === undefined ? [] : [job.ne
 export function checkRelease(f: ReleaseFiles): string[] {
   return [...checkScript(f.script), ...checkPushes(f.workflows), ...checkReleaseWorkflow(f.workflows['release.yml']),
     ...checkTasks(f.tasks), ...checkImageWorkflow(f.workflows['entrypoint-image.yml']), ...checkArm64(f.tasks, f.ciRun),
-    ...checkTestPackages(f.workflows, f.ciRun)];
+    ...checkTestPackages(f.workflows, f.ciRun), ...checkPackage(f.packageJson, f.tasks)];
+}
+
+/** The package carries the binaries, and every compile (so prepack, and .ci/run before the tests) builds them. */
+function checkPackage(packageJson: any, tasks: Record<string, any>): string[] {
+  const problems: string[] = [];
+  const files: string[] = packageJson?.files ?? [];
+  const missing = PACKAGED_BINARIES.filter((f) => !files.includes(f));
+  if (missing.length > 0) problems.push(`package.json: files does not list ${missing.join(', ')}: the npm package would not carry the entrypoint`);
+  if (!(tasks.compile?.steps ?? []).some((s: any) => /entrypoint-image\/package-binaries\.js/.test(String(s.exec ?? '')))) {
+    problems.push('.projen/tasks.json: the compile task does not run entrypoint-image/package-binaries.js, so npm pack and the tests have no binaries');
+  }
+  if (!/projen compile/.test(String(packageJson?.scripts?.prepack ?? ''))) problems.push('package.json: prepack does not run projen compile');
+  return problems;
 }
 
 /**
@@ -67,7 +99,8 @@ export function checkRelease(f: ReleaseFiles): string[] {
 function checkTestPackages(workflows: Record<string, any>, ciRun: string): string[] {
   const wanted = /apt-get install -y -qq ([^>\n]*?)\s*(?:>|$)/m.exec(ciRun)?.[1].split(/\s+/).filter(Boolean) ?? [];
   if (wanted.length === 0) return ['.ci/run: no `apt-get install -y -qq <packages>` line to compare the workflows with'];
-  const problems: string[] = [];
+  const problems: string[] = Object.entries(TEST_PACKAGES).filter(([p]) => !wanted.includes(p))
+    .map(([p, why]) => `.ci/run does not install ${p}, which ${why}`);
   for (const [file, command] of [['build.yml', /npx projen build\b/], ['release.yml', /npx projen release\b/]] as const) {
     const steps = stepsOf(file, workflows[file]);
     const runs = steps.find((s) => command.test(runOf(s)));
@@ -76,6 +109,8 @@ function checkTestPackages(workflows: Record<string, any>, ciRun: string): strin
       .flatMap((s) => /apt-get install([^\n]*)/.exec(runOf(s))?.[1].split(/\s+/) ?? []);
     const missing = wanted.filter((p) => !installed.includes(p));
     if (missing.length > 0) problems.push(`${file}: job ${runs.job} does not install ${missing.join(', ')} before ${where(runs)}, which runs the tests (.ci/run installs them)`);
+    const extra = installed.filter((p) => /^[a-z0-9][a-z0-9+.-]+$/.test(p) && !wanted.includes(p));
+    if (extra.length > 0) problems.push(`${file}: job ${runs.job} installs ${extra.join(', ')}, which .ci/run does not: keep TEST_PACKAGES (.projenrc.ts) and .ci/run the same list`);
   }
   return problems;
 }
@@ -85,6 +120,13 @@ function checkScript(script: string): string[] {
   const platforms = /^PLATFORMS=\(([^)]*)\)/m.exec(script)?.[1].split(/\s+/).filter(Boolean) ?? [];
   for (const p of PLATFORMS) {
     if (!platforms.includes(p)) problems.push(`${SCRIPT}: PLATFORMS (${platforms.join(' ') || 'missing'}) drops ${p}; the release image is ${PLATFORMS.join(' + ')}`);
+  }
+  const build = /^build\(\) \{([\s\S]*?)^\}/m.exec(script)?.[1] ?? '';
+  if (!/lib\/cli\/main\.js"? image build\b/.test(build)) {
+    problems.push(`${SCRIPT}: build no longer writes the image with the compiled \`cdk8s-steps image build\` (lib/cli/main.js image build), so the release image is not the one users build`);
+  }
+  if (!/package-binaries\.js"? --force\b/.test(build)) {
+    problems.push(`${SCRIPT}: build no longer compiles the binaries afresh (package-binaries.js --force) into the package's binaries/`);
   }
   const push = /^push\(\) \{([\s\S]*?)^\}/m.exec(script)?.[1] ?? '';
   if (!/skopeo copy[^\n]*--preserve-digests[^\n]*--digestfile/.test(push) || !/\[ "\$pushed" = "\$digest" \]/.test(push)) {
@@ -135,12 +177,16 @@ function checkTasks(tasks: Record<string, any>): string[] {
   if (!(at('bump') >= 0 && at('bump') < at('release:image') && at('release:image') < at('build') && at('build') < at('release:image:check'))) {
     problems.push(`.projen/tasks.json: the release task must run bump, release:image, build, release:image:check in that order (it runs ${order.join(', ')})`);
   }
-  const execs = (name: string): string[] => (tasks[name]?.steps ?? []).map((s: any) => String(s.exec ?? ''));
+  const execs = (name: string): string[] => (tasks[name]?.steps ?? []).map((s: any) => String(s.exec ?? (s.spawn ? `spawn ${s.spawn}` : '')));
   const image = execs('release:image');
+  const compiled = image.findIndex((e) => e === 'spawn compile' || /projen compile/.test(e));
   const built = image.findIndex((e) => e.includes(`${SCRIPT} build`));
   const recorded = image.findIndex((e) => e.includes(`${SCRIPT} record`));
   if (built < 0 || recorded < built) {
     problems.push(`.projen/tasks.json: release:image must run ${SCRIPT} build, then ${SCRIPT} record (it runs ${image.join('; ') || 'nothing'})`);
+  }
+  if (compiled < 0 || compiled > built) {
+    problems.push(`.projen/tasks.json: release:image must compile before ${SCRIPT} build, which runs the compiled \`cdk8s-steps image build\` (it runs ${image.join('; ') || 'nothing'})`);
   }
   if (!execs('release:image:check').some((e) => e.includes(`${SCRIPT} check`))) {
     problems.push(`.projen/tasks.json: release:image:check must run ${SCRIPT} check (the package pins the recorded digest)`);

@@ -5,6 +5,7 @@
  */
 import { parseArgs, ParseArgsConfig } from 'util';
 import { CliError } from './errors';
+import { IMAGE_USAGE, imageCommand } from './image';
 import { parseDocuments, pickWorkload, readInput } from './manifest';
 import { renderGraph } from './render/graph';
 import { runCommand } from './run';
@@ -36,7 +37,8 @@ export const USAGE = `usage: cdk8s-steps <command> ...
   graph <manifest.yaml | pod.json | -> [--pod NAME] [--format mermaid|dot|svg]
       Prints the DAG of a synthesised StepPod/StepJob (svg: laid out left to right); given a live
       Pod (kubectl get pod NAME -o json, or a List), its nodes show each step's reason.
-`;
+
+${IMAGE_USAGE}`;
 
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
@@ -104,6 +106,8 @@ export async function main(argv: string[]): Promise<number> {
       out.write(format === 'dot' ? toDot(w.graph) : format === 'svg' ? renderGraph(w.graph, views).svg + '\n' : toMermaid(w.graph, views));
       return 0;
     }
+    case 'image':
+      return imageCommand(rest, { out, err });
     case '-h':
     case '--help':
     case 'help':
