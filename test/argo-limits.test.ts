@@ -5,8 +5,9 @@
  */
 import { Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
-import { RunIf, Step, StepLimit, StepWorkflow, StepWorkflowProps } from '../src';
+import { RunIf, Step, StepLimit, StepPod, StepWorkflow, StepWorkflowProps } from '../src';
 import { schemaErrors } from './argo-schema';
+import { randomDag } from './generate';
 import { MAX_WORKFLOW_SIZE, statusModel, workflowLimitProblems } from '../src/argo/limits';
 
 const image = 'busybox:1.36';
@@ -159,5 +160,66 @@ describe('the schema of @kubernetes-models/argo-workflows 2.0.0 carries the item
     expect(templates).toMatch(/templates.*must NOT have more than 200 items/);
     expect(tasks).toMatch(/tasks.*must NOT have more than 200 items/);
     expect(params).toMatch(/parameters.*must NOT have more than 500 items/);
+  });
+});
+
+describe('the StepPod\'s limit error recommends StepWorkflow only for a graph it takes', () => {
+  const podError = (build: (pod: StepPod) => void) => {
+    const pod = new StepPod(Testing.chart(), 'p');
+    build(pod);
+    const [problem] = pod.limitProblems();
+    return problem.message;
+  };
+  const wide = (i: number) => `echo ${i} ${'w'.repeat(2000)}`;
+
+  test('a fan-out/fan-in too large for a pod: StepWorkflow is recommended (it nests the tests)', () => {
+    const message = podError(pod => {
+      const setup = pod.addStep('setup', { image, command: ['true'] });
+      const tests = Array.from({ length: 900 }, (_, i) => pod.addStep(`test-${i}`, { image, command: ['sh', '-c', wide(i)], dependsOn: [setup] }));
+      pod.addStep('report', { image, command: ['true'], dependsOn: tests });
+    });
+    expect(message).toMatch(/or a StepJob per stage \(or the Argo target, StepWorkflow, which runs each step in its own pod\) bring it under/);
+  });
+
+  test('a random DAG too large for a pod and for one Argo DAG: StepWorkflow is not recommended, and the error says why', () => {
+    const message = podError(pod => {
+      const steps: Step[] = [];
+      for (let i = 0; i < 900; i++) {
+        const deps = i < 3 ? steps.slice() : [steps[(i * 7) % i], steps[(i * 13) % i], steps[i - 1]];
+        steps.push(pod.addStep(`s${i}`, { image, command: ['sh', '-c', wide(i)], dependsOn: [...new Set(deps)] }));
+      }
+    });
+    expect(message).toMatch(/bring it under\. The Argo target, StepWorkflow, would not take this graph: \d+ tasks would stay in one Argo DAG, over Argo's 200/);
+    expect(message).not.toMatch(/\(or the Argo target/);
+  });
+});
+
+describe('StepWorkflow at 1 000 steps, through the public API', () => {
+  test('a fan-out/fan-in (setup -> 998 tests -> report) and a chain of 1 000 synthesise valid Workflows within the limits', () => {
+    const chart = Testing.chart();
+    const fan = new StepWorkflow(chart, 'fan');
+    const setup = fan.addStep('setup', { image, command: ['sh', '-c', 'prepare'] });
+    const tests = Array.from({ length: 998 }, (_, i) => fan.addStep(`test-${i}`, { image, command: ['sh', '-c', `run ${i}`], dependsOn: [setup] }));
+    fan.addStep('report', { image, command: ['sh', '-c', 'report'], dependsOn: tests });
+    const chain = new StepWorkflow(chart, 'chain');
+    let prev: Step | undefined;
+    for (let i = 0; i < 1000; i++) prev = chain.addStep(`s${i}`, { image, command: ['sh', '-c', `step ${i}`], dependsOn: prev ? [prev] : [] });
+    expect([fan.limitProblems(), chain.limitProblems()]).toEqual([[], []]);
+    const manifests = Testing.synth(chart);
+    for (const w of manifests) {
+      expect(w.spec.templates.length).toBeLessThanOrEqual(200);
+      for (const t of w.spec.templates) if (t.dag) expect(t.dag.tasks.length).toBeLessThanOrEqual(200);
+    }
+    expect(manifests[0].spec.templates.find((t: any) => t.name === 'Cdk8sSteps').dag.tasks.map((t: any) => t.name))
+      .toEqual(['setup', 'Part-1', 'Part-2', 'Part-3', 'Part-4', 'Part-5', 'report']);
+    expect(schemaErrors(manifests)).toEqual([undefined, undefined]);
+  });
+
+  test('a random DAG of 1 000 (average in-degree 3) is refused with the named DAG_TASKS error', () => {
+    const { chart, wf } = workflow(w => randomDag(w, 1000, 10));
+    const problems = wf.limitProblems();
+    expect(problems.map(p => p.limit)).toEqual([StepLimit.DAG_TASKS]);
+    expect(problems[0].message).toMatch(/^StepLimitError: test\/wf: the DAG template "Cdk8sSteps" has \d+ tasks, \d+ tasks over Argo's limit of 200 per DAG .* \d+ of them are steps that cannot move into a nested DAG/);
+    expect(synthError(chart)).toContain(problems[0].message);
   });
 });

@@ -289,7 +289,9 @@ describe('Argo\'s limits at 1 000 and 2 000 steps', () => {
     if (candidates.length > 0) expectValidArgo(...candidates);
   });
 
-  test('a fan-out/fan-in and a chain of 2 000 fit too', () => {
-    for (const steps of [fanOutIn(2000), chain(2000)]) within(build(steps, MAX_DAG_TASKS));
+  test('a fan-out/fan-in and a chain of 2 000 fit too, and pass the schema', () => {
+    const ws = [fanOutIn(2000), chain(2000)].map(steps => build(steps, MAX_DAG_TASKS));
+    ws.forEach(within);
+    expectValidArgo(...ws);
   });
 });

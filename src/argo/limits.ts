@@ -41,11 +41,6 @@ const OPT_OUT = 'With Argo 3.x or the minimal CRDs (no item limits), checkLimits
 export interface LimitContext {
   /** The host's path, for the messages. */
   readonly path: string;
-  /**
-   * Tasks of the entry DAG that stay there because nesting them would change an outcome (the
-   * layout's `stuck` count), to say why a DAG is too large.
-   */
-  readonly ungroupable?: number;
 }
 
 /** Every limit `workflow` breaks, item limits first (templates, tasks per DAG, parameters), then sizes. */
@@ -68,16 +63,17 @@ export function workflowLimitProblems(workflow: any, context: LimitContext): Lim
       + 'container shapes remain. Give steps alike the same resources, env names, mounts and placement, or split the steps '
       + `into several StepWorkflows. ${OPT_OUT}`);
   }
+  const containers = new Set(templates.filter(t => t.container).map(t => t.name));
   for (const t of templates) {
     const tasks = t.dag?.tasks?.length ?? 0;
     if (tasks > MAX_DAG_TASKS) {
-      const stuck = context.ungroupable !== undefined
-        ? ` ${context.ungroupable} of its tasks cannot move into a nested DAG without changing an outcome (docs/argo.md, "Above 200 tasks").` : '';
+      const steps = t.dag.tasks.filter((x: any) => containers.has(x.template)).length;
       over(StepLimit.DAG_TASKS, `the DAG template "${t.name}" has ${tasks} tasks`, tasks, MAX_DAG_TASKS, 'tasks',
-        `Argo's limit of ${MAX_DAG_TASKS} per DAG (dag.tasks, ${CRD_SOURCE}).${stuck} cdk8s-steps nests chains of steps `
-        + 'and steps with the same dependencies and dependents (runIf allSucceeded); steps with other conditions, producers '
-        + 'whose results are read outside their group and steps with dependencies of their own stay in the DAG. '
-        + `Give more steps the same dependencies, or split the steps into several StepWorkflows. ${OPT_OUT}`);
+        `Argo's limit of ${MAX_DAG_TASKS} per DAG (dag.tasks, ${CRD_SOURCE}). ${steps} of them are steps that cannot move into a `
+        + 'nested DAG without changing an outcome: cdk8s-steps nests chains and groups of steps with the same dependencies and '
+        + 'dependents that run when all their dependencies succeeded; steps with other conditions, producers whose results are read '
+        + 'outside their group and steps with dependencies of their own stay (docs/argo.md, "Above 200 tasks"). Give more steps '
+        + `the same dependencies, or split the steps into several StepWorkflows. ${OPT_OUT}`);
     }
     const params = t.inputs?.parameters?.length ?? 0;
     if (params > MAX_INPUT_PARAMETERS) {

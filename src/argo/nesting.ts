@@ -177,3 +177,24 @@ function cut(steps: StepPlan[], byName: ReadonlyMap<string, StepPlan>, dependent
   }
   return segments;
 }
+
+/**
+ * Why a StepWorkflow of these steps would break Argo's item limits whatever their containers
+ * (more than `maxTasks` tasks left in one DAG, or more than `maxTemplates` templates with a
+ * single container shape), or undefined when the graph fits. For the StepPod's limit error,
+ * which recommends the Argo target only for a graph that fits it.
+ */
+export function argoGraphProblem(steps: StepPlan[], maxTasks: number, maxTemplates: number): string | undefined {
+  const main = steps.filter(s => !s.isFinally);
+  const finals = steps.filter(s => s.isFinally);
+  const layout = layoutDag(main, maxTasks);
+  const dependedOn = new Set(main.flatMap(s => s.dependsOn));
+  const entrySteps = layout.entries.filter(e => 'step' in e).map(e => main.find(s => s.name === (e as { step: string }).step)!);
+  const entryTasks = layout.entries.length + entrySteps.filter(s => s.continueOnError && !dependedOn.has(s.name)).length;
+  const finallyTasks = flatTaskCount(finals.map(s => ({ ...s, dependsOn: s.dependsOn.filter(d => finals.some(f => f.name === d)) })));
+  if (entryTasks > maxTasks) return `${entryTasks} tasks would stay in one Argo DAG, over Argo's ${maxTasks}`;
+  if (finallyTasks > maxTasks) return `its ${finallyTasks} finally steps would be one Argo DAG, over Argo's ${maxTasks} tasks`;
+  const templates = 1 + layout.parts.length + (finals.length > 0 ? 1 : 0) + (steps.some(s => s.continueOnError) ? 1 : 0) + 1;
+  if (templates > maxTemplates) return `it would need ${templates} Argo templates, over Argo's ${maxTemplates}`;
+  return undefined;
+}
