@@ -116,6 +116,8 @@ export interface StatusModel {
 }
 
 const TIME = '2026-01-01T00:00:00Z';
+/** A time `seconds` after the start of the run, as Kubernetes writes it. */
+const time = (seconds: number) => new Date(Date.parse(TIME) + seconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
 
 /**
  * The status a run of `workflow` writes when every task runs once and succeeds: one node per
@@ -129,19 +131,25 @@ export function statusModel(workflow: any): StatusModel {
   const nodes: Record<string, any> = {};
   const pods: string[] = [];
   const nodeId = (n: string) => (n === name ? name : `${name}-${hash32(n)}`);
-  const base = (nodeName: string, display: string, type: string, template: string | undefined, boundary?: string) => ({
-    id: nodeId(nodeName),
-    name: nodeName,
-    displayName: display,
-    type,
-    ...template ? { templateName: template, templateScope: `local/${name}` } : {},
-    phase: 'Succeeded',
-    ...boundary ? { boundaryID: boundary } : {},
-    startedAt: TIME,
-    finishedAt: TIME,
-    progress: '1/1',
-    resourcesDuration: { cpu: 1, memory: 1 },
-  });
+  // Times, durations and hosts differ from node to node in a real run, which makes the status
+  // compress less than identical values would: vary them (deterministically).
+  let count = 0;
+  const base = (nodeName: string, display: string, type: string, template: string | undefined, boundary?: string) => {
+    const i = count++;
+    return {
+      id: nodeId(nodeName),
+      name: nodeName,
+      displayName: display,
+      type,
+      ...template ? { templateName: template, templateScope: `local/${name}` } : {},
+      phase: 'Succeeded',
+      ...boundary ? { boundaryID: boundary } : {},
+      startedAt: time(i * 3),
+      finishedAt: time(i * 3 + (i * 7919) % 3600),
+      progress: '1/1',
+      resourcesDuration: { cpu: (i * 131) % 1000, memory: (i * 2029) % 100000 },
+    };
+  };
   /** Adds the nodes of running `template` as `nodeName`; returns the node's ID. */
   const run = (nodeName: string, display: string, template: any, boundary: string | undefined, args: any[]): string => {
     const inputs = (template?.inputs?.parameters ?? []).map((p: any) => ({
@@ -174,7 +182,7 @@ export function statusModel(workflow: any): StatusModel {
     const pod = (podName: string, podDisplay: string) => {
       const node: any = {
         ...base(podName, podDisplay, 'Pod', template?.name, boundary),
-        hostNodeName: 'ip-10-0-0-1.eu-west-1.compute.internal',
+        hostNodeName: `ip-10-0-${count % 8}-${(count * 37) % 250}.eu-west-1.compute.internal`,
         ...inputs.length ? { inputs: { parameters: inputs } } : {},
         outputs: {
           ...template?.outputs?.parameters ? {
