@@ -154,7 +154,8 @@ export class StepWorkflow extends kplus.AbstractPod implements IStepHost {
   /** The prefix of each run's name, or undefined when the object has a fixed name. */
   private get generateName(): string | undefined {
     if (this.props.metadata?.name || (this.props.kind ?? WorkflowKind.WORKFLOW) !== WorkflowKind.WORKFLOW) return undefined;
-    return this.props.generateName ?? `${this.apiObject.name}-`;
+    // cdk8s names have up to 63 characters; Argo takes at most 63 with the 5 a generated name adds
+    return this.props.generateName ?? `${this.apiObject.name.slice(0, MAX_GENERATE_NAME - 1).replace(/[-.]+$/, '')}-`;
   }
 
   /** Metadata of the Workflow object (not of the step pods). */
@@ -271,13 +272,20 @@ function argoContainer(c: kplus.Container): ArgoContainer {
   };
 }
 
-/** A DNS-1123 subdomain (object names, service account names); `prefix` allows a trailing '-'. */
-function dnsSubdomainProblem(value: string, prefix: boolean): string | undefined {
-  const max = prefix ? 248 : 253; // a generated name appends 5 characters
+/**
+ * Argo's longest Workflow name (`maxCharsInObjectName` in `workflow/validate/validate.go`: it
+ * becomes a label value); a generated name appends 5 characters to `generateName`.
+ */
+const MAX_WORKFLOW_NAME = 63;
+const MAX_GENERATE_NAME = MAX_WORKFLOW_NAME - 5;
+
+/** A DNS-1123 subdomain of at most `max` characters (object names, service account names); `prefix` allows a trailing '-'. */
+function dnsSubdomainProblem(value: string, prefix: boolean, max: number): string | undefined {
   const body = prefix ? value.replace(/-$/, '') : value;
   if (value.length === 0 || value.length > max || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(body)) {
     return `must be a DNS-1123 subdomain of at most ${max} characters: lowercase letters, digits, '-' and '.', `
-      + 'starting and ending with a letter or digit';
+      + 'starting and ending with a letter or digit'
+      + (prefix ? ` (Argo rejects Workflow names over ${MAX_WORKFLOW_NAME} characters, and the generated name adds 5)` : '');
   }
   return undefined;
 }
@@ -296,11 +304,11 @@ function checkWorkflowProps(path: string, props: StepWorkflowProps): void {
     }
   };
   if (props.generateName !== undefined) {
-    const p = dnsSubdomainProblem(props.generateName, true);
+    const p = dnsSubdomainProblem(props.generateName, true, MAX_GENERATE_NAME);
     if (p) fail(`generateName "${props.generateName}"`, p);
   }
   if (props.serviceAccountName !== undefined) {
-    const p = dnsSubdomainProblem(props.serviceAccountName, false);
+    const p = dnsSubdomainProblem(props.serviceAccountName, false, 253);
     if (p) fail(`serviceAccountName "${props.serviceAccountName}"`, p);
   }
   seconds('activeDeadline', props.activeDeadline, 1);
