@@ -122,8 +122,8 @@ function main() {
   const out = args.find(a => !a.startsWith('--')) ?? path.join(__dirname, 'argo-results.json');
   const sizes = [200, 1000, 2000];
   const reps: Record<number, number> = quick ? { 200: 2, 1000: 1, 2000: 1 } : { 200: 9, 1000: 5, 2000: 3 };
-  // warm-up (JIT)
-  measure('fan-out/fan-in', 200, 2);
+  // warm-up (JIT), every shape
+  for (const shape of SHAPES) measure(shape, 200, 3);
   const loadStart = os.loadavg();
   const rows = SHAPES.flatMap(shape => sizes.map(n => measure(shape, n, reps[n])));
   // where the two shapes that nest stop fitting (not in the smoke run: it builds Workflows of several thousand steps)
