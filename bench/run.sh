@@ -3,6 +3,7 @@
 #
 #   bash bench/run.sh                  full run (the 1 000-step pods take most of it); writes bench/results.json
 #   BENCH_QUICK=1 bash bench/run.sh    smoke run (small samples); writes bench/out/results.quick.json
+# Figure 9 (the Argo target) writes its own record, bench/argo-results.json (quick: bench/out/argo-results.quick.json).
 #
 # Other knobs: BENCH_N (hand-offs per waiter, default 200), BENCH_IDLE (idle window, default 10s),
 # BENCH_MAKESPAN_REPS (default 3), BENCH_MAKESPAN_BIG (steps of the big pod, default 1000; 0: none), BENCH_SKIP_PODMAN=1 (figure 7 and the image size are then
@@ -89,6 +90,12 @@ fi
 # ---- figures 5-6: in-process synthesis
 log "figures 5-6: synth time, PEAK vs SUM"
 timeout 600 node --expose-gc -r ts-node/register bench/synth.ts "$PARTS/synth.json" "${SYNTH_FLAGS[@]}" || log "synth part failed"
+
+# ---- figure 9: the Argo target (StepWorkflow) at 200, 1 000 and 2 000 steps, in-process; its own record
+ARGO_OUT=$ROOT/bench/argo-results.json
+[ "$QUICK" = 1 ] && ARGO_OUT=$OUT/argo-results.quick.json
+log "figure 9: StepWorkflow synthesis, size and Argo's limits -> ${ARGO_OUT#"$ROOT"/}"
+timeout 900 node --expose-gc -r ts-node/register bench/argo.ts "$ARGO_OUT" "${SYNTH_FLAGS[@]}" || log "argo part failed (figure 9 not measured)"
 
 # ---- figure 7 and the image size: podman, serialised with any other podman user of this machine
 if [ "${BENCH_SKIP_PODMAN:-0}" = 1 ]; then

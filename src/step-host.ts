@@ -262,6 +262,7 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct | 'limitProble
       annotations: { ...strings(metadata.annotations), [layout.GRAPH_ANNOTATION]: graphAnnotation(plan) },
       labels: strings(metadata.labels),
       steps: new Set(plan.steps.map(s => s.name)),
+      plan,
     };
   }
 

@@ -1,9 +1,12 @@
 import { ApiObject, ApiObjectMetadata, Duration, JsonPatch, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
+import { workflowLimitProblems } from './argo/limits';
 import { ARGO_API_VERSION, ArgoContainer, ArgoStep, buildWorkflow } from './argo/workflow';
 import { StepGraph } from './graph/step-graph';
-import { LimitProblem } from './limit-problem';
+import { LimitProblem, StepLimitError } from './limit-problem';
+import { graphAnnotation } from './pod/args';
+import * as layout from './pod/layout';
 import { Step, StepOptions, StepPlacement } from './step';
 import { IStepHost, StepHost } from './step-host';
 import { WorkflowWorkspace } from './workflow-workspace';
@@ -102,6 +105,17 @@ export interface StepWorkflowProps {
    * @default - as cdk8s-plus: runAsNonRoot
    */
   readonly securityContext?: kplus.PodSecurityContextProps;
+
+  /**
+   * Refuse at synthesis a Workflow that breaks a limit of Argo or Kubernetes: 200 templates per
+   * Workflow, 200 tasks per DAG and 500 input parameters per template (the CRDs of Argo 4.0 and
+   * later), the controller's `MAX_WORKFLOW_SIZE` of 1 MiB with the node status of a run, and
+   * etcd's 1.5 MiB per object. Turn it off only for an Argo that does not have them: Argo 3.x or
+   * the minimal CRDs (no item limits), a controller with a larger `MAX_WORKFLOW_SIZE` or with node
+   * status offloading (see docs/argo.md). `limitProblems()` measures either way.
+   * @default true
+   */
+  readonly checkLimits?: boolean;
 }
 
 /**
@@ -116,12 +130,14 @@ export class StepWorkflow extends kplus.AbstractPod implements IStepHost {
   public readonly resourceType = 'workflows';
   private readonly host: StepHost;
   private readonly placements = new Map<Step, StepPlacement>();
+  private readonly workflowKind: WorkflowKind;
+  private readonly workspace: WorkflowWorkspace;
 
   constructor(scope: Construct, id: string, private readonly props: StepWorkflowProps = {}) {
     super(scope, id, { restartPolicy: kplus.RestartPolicy.NEVER, securityContext: props.securityContext, metadata: props.metadata });
     checkWorkflowProps(this.node.path, props);
-    const kind = props.kind ?? WorkflowKind.WORKFLOW;
-    const workspace = props.workspace ?? WorkflowWorkspace.volumeClaim({ storage: Size.gibibytes(1) });
+    const kind = this.workflowKind = props.kind ?? WorkflowKind.WORKFLOW;
+    const workspace = this.workspace = props.workspace ?? WorkflowWorkspace.volumeClaim({ storage: Size.gibibytes(1) });
     this.apiObject = new ApiObject(this, 'Resource', {
       apiVersion: ARGO_API_VERSION,
       kind,
@@ -138,7 +154,8 @@ export class StepWorkflow extends kplus.AbstractPod implements IStepHost {
   /** The prefix of each run's name, or undefined when the object has a fixed name. */
   private get generateName(): string | undefined {
     if (this.props.metadata?.name || (this.props.kind ?? WorkflowKind.WORKFLOW) !== WorkflowKind.WORKFLOW) return undefined;
-    return this.props.generateName ?? `${this.apiObject.name}-`;
+    // cdk8s names have up to 63 characters; Argo takes at most 63 with the 5 a generated name adds
+    return this.props.generateName ?? `${this.apiObject.name.slice(0, MAX_GENERATE_NAME - 1).replace(/[-.]+$/, '')}-`;
   }
 
   /** Metadata of the Workflow object (not of the step pods). */
@@ -167,11 +184,13 @@ export class StepWorkflow extends kplus.AbstractPod implements IStepHost {
   }
 
   /**
-   * Argo's and Kubernetes' limits the Workflow would break. Not measured yet for a Workflow: the
-   * Argo target's limits are the next change (issue 18, item 9); until then this is empty.
+   * The limits of Argo and Kubernetes the Workflow would break, as data (see `checkLimits`): the
+   * templates of the Workflow, the tasks of each DAG, the input parameters of each template, the
+   * Workflow's size with the node status of a run (`MAX_WORKFLOW_SIZE`) and the object's size
+   * (etcd). Empty when it fits.
    */
   public limitProblems(): LimitProblem[] {
-    return [];
+    return workflowLimitProblems(this.build(this.workflowKind, this.workspace), { path: this.node.path });
   }
 
   /**
@@ -186,6 +205,16 @@ export class StepWorkflow extends kplus.AbstractPod implements IStepHost {
   }
 
   private buildSpec(kind: WorkflowKind, workspace: WorkflowWorkspace): any {
+    const workflow = this.build(kind, workspace);
+    if (this.props.checkLimits ?? true) {
+      const [first] = workflowLimitProblems(workflow, { path: this.node.path });
+      if (first) throw new StepLimitError(first);
+    }
+    return workflow.spec;
+  }
+
+  /** The whole Workflow object as it will be written (metadata as Argo sees it, without cdk8s' additions). */
+  private build(kind: WorkflowKind, workspace: WorkflowWorkspace): any {
     const errors = this.host.validate();
     if (errors.length > 0) throw new Error(`${this.node.path}: invalid steps:\n  ${errors.join('\n  ')}`);
     const pod = super._toPodSpec();
@@ -222,8 +251,17 @@ export class StepWorkflow extends kplus.AbstractPod implements IStepHost {
         hostNetwork: pod.hostNetwork,
       },
     });
-    return workflow.spec;
+    // The object as written, for its size: the labels and annotations of the construct, and the
+    // graph annotation (a lazy value here) as StepHost writes it.
+    const metadata = this.apiObject.metadata.toJson();
+    const annotations = { ...strings(metadata.annotations), [layout.GRAPH_ANNOTATION]: graphAnnotation(this.host.plan()) };
+    return { ...workflow, metadata: { ...workflow.metadata, labels: strings(metadata.labels), annotations } };
   }
+}
+
+/** The plain string entries of a label or annotation map. */
+function strings(map: unknown): Record<string, string> {
+  return Object.fromEntries(Object.entries(map ?? {}).filter(([, v]) => typeof v === 'string'));
 }
 
 /** A cdk8s-plus container as plain JSON, with the volumes its mounts name. */
@@ -234,13 +272,20 @@ function argoContainer(c: kplus.Container): ArgoContainer {
   };
 }
 
-/** A DNS-1123 subdomain (object names, service account names); `prefix` allows a trailing '-'. */
-function dnsSubdomainProblem(value: string, prefix: boolean): string | undefined {
-  const max = prefix ? 248 : 253; // a generated name appends 5 characters
+/**
+ * Argo's longest Workflow name (`maxCharsInObjectName` in `workflow/validate/validate.go`: it
+ * becomes a label value); a generated name appends 5 characters to `generateName`.
+ */
+const MAX_WORKFLOW_NAME = 63;
+const MAX_GENERATE_NAME = MAX_WORKFLOW_NAME - 5;
+
+/** A DNS-1123 subdomain of at most `max` characters (object names, service account names); `prefix` allows a trailing '-'. */
+function dnsSubdomainProblem(value: string, prefix: boolean, max: number): string | undefined {
   const body = prefix ? value.replace(/-$/, '') : value;
   if (value.length === 0 || value.length > max || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(body)) {
     return `must be a DNS-1123 subdomain of at most ${max} characters: lowercase letters, digits, '-' and '.', `
-      + 'starting and ending with a letter or digit';
+      + 'starting and ending with a letter or digit'
+      + (prefix ? ` (Argo rejects Workflow names over ${MAX_WORKFLOW_NAME} characters, and the generated name adds 5)` : '');
   }
   return undefined;
 }
@@ -259,11 +304,11 @@ function checkWorkflowProps(path: string, props: StepWorkflowProps): void {
     }
   };
   if (props.generateName !== undefined) {
-    const p = dnsSubdomainProblem(props.generateName, true);
+    const p = dnsSubdomainProblem(props.generateName, true, MAX_GENERATE_NAME);
     if (p) fail(`generateName "${props.generateName}"`, p);
   }
   if (props.serviceAccountName !== undefined) {
-    const p = dnsSubdomainProblem(props.serviceAccountName, false);
+    const p = dnsSubdomainProblem(props.serviceAccountName, false, 253);
     if (p) fail(`serviceAccountName "${props.serviceAccountName}"`, p);
   }
   seconds('activeDeadline', props.activeDeadline, 1);

@@ -4,6 +4,7 @@
  */
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
+import { Construct } from 'constructs';
 import { IStepHost, OnError, PodGcStrategy, RunIf, StepJob, StepPod, StepWorkflow, StepWorkflowProps, WorkflowKind, WorkflowWorkspace } from '../src';
 import { expectValidArgo } from './argo-schema';
 import { restrictedViolations } from './pss';
@@ -115,6 +116,14 @@ describe('StepWorkflow', () => {
     expect(w.spec.volumeClaimTemplates).toBeUndefined();
   });
 
+  test('the default generateName leaves room for the 5 characters Kubernetes adds, within Argo\'s 63', () => {
+    const chart = new Chart(Testing.app(), 'a-chart-with-a-rather-long-name-for-its-workflows');
+    new StepWorkflow(new Construct(chart, 'nested-construct-with-a-long-id'), 'the-workflow-itself').addStep('a', { image, command: ['true'] });
+    const [w] = Testing.synth(chart);
+    expect(w.metadata.generateName).toMatch(/^[a-z0-9][-a-z0-9.]*[a-z0-9]-$/);
+    expect(w.metadata.generateName.length + 5).toBeLessThanOrEqual(63);
+  });
+
   test('a WorkflowTemplate instead, with a fixed name; generateName when asked', () => {
     const t = synthWorkflow(wf => wf.addStep('a', { image, command: ['true'] }), { kind: WorkflowKind.WORKFLOW_TEMPLATE });
     expect(t.kind).toBe('WorkflowTemplate');
@@ -177,6 +186,9 @@ describe('StepWorkflow', () => {
     expect(make({ activeDeadline: Duration.millis(1500) })).toThrow(/activeDeadline must be a whole number of seconds above zero \(got 1.5 s\)/);
     expect(make({ ttlStrategy: { afterSuccess: Duration.millis(500) } })).toThrow(/ttlStrategy.afterSuccess must be a whole number of seconds \(got 0.5 s\)/);
     expect(make({ generateName: 'Bad_Name-' })).toThrow(/generateName "Bad_Name-" must be a DNS-1123 subdomain/);
+    // Argo's Workflow names have at most 63 characters, and a generated name adds 5
+    expect(make({ generateName: `${'a'.repeat(58)}-` })).toThrow(/at most 58 characters: [^(]*\(Argo rejects Workflow names over 63 characters/);
+    expect(make({ generateName: `${'a'.repeat(57)}-` })).not.toThrow();
     expect(make({ serviceAccountName: 'Bad Name' })).toThrow(/serviceAccountName "Bad Name" must be a DNS-1123 subdomain/);
     expect(make({ generateName: 'nightly-', serviceAccountName: 'argo-runner', activeDeadline: Duration.hours(1), ttlStrategy: { afterCompletion: Duration.seconds(0) } }))
       .not.toThrow();

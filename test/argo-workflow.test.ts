@@ -4,6 +4,7 @@
  * API exists. Every Workflow built in this file is schema-checked in the last test.
  */
 import * as fc from 'fast-check';
+import { checkReferences, resolvedTemplate } from './argo-model';
 import { expectValidArgo, schemaErrors } from './argo-schema';
 import { ArgoStep, WorkflowOptions, buildWorkflow } from '../src/argo/workflow';
 import { StepGraph } from '../src/graph/step-graph';
@@ -45,29 +46,47 @@ const task = (w: any, name: string, template = 'Cdk8sSteps') => dag(w, template)
 const tmpl = (w: any, name: string) => w.spec.templates.find((t: any) => t.name === name);
 
 describe('Argo transformation: the graph', () => {
-  test('a diamond: one task and one container template per step, depends with explicit results', () => {
+  test('a diamond: one task per step, depends with explicit results; steps alike share one template', () => {
     const w = wf([step('prepare'), step('left', { dependsOn: ['prepare'] }), step('right', { dependsOn: ['prepare'] }),
       step('join', { dependsOn: ['left', 'right'] })]);
     expect(w.apiVersion).toBe('argoproj.io/v1alpha1');
     expect(w.kind).toBe('Workflow');
     expect(w.metadata).toEqual({ generateName: 'test-' });
     expect(w.spec.entrypoint).toBe('Cdk8sSteps');
+    // the four containers differ only in the last element of their command: one template, one parameter
+    const arg = (n: string) => ({ arguments: { parameters: [{ name: 'command-2', value: `echo ${n}` }] } });
     expect(dag(w).tasks).toEqual([
-      { name: 'prepare', template: 'prepare' },
-      { name: 'left', template: 'left', depends: 'prepare.Succeeded' },
-      { name: 'right', template: 'right', depends: 'prepare.Succeeded' },
-      { name: 'join', template: 'join', depends: 'left.Succeeded && right.Succeeded' },
+      { name: 'prepare', template: 'shared-busybox-sh', ...arg('prepare') },
+      { name: 'left', template: 'shared-busybox-sh', depends: 'prepare.Succeeded', ...arg('left') },
+      { name: 'right', template: 'shared-busybox-sh', depends: 'prepare.Succeeded', ...arg('right') },
+      { name: 'join', template: 'shared-busybox-sh', depends: 'left.Succeeded && right.Succeeded', ...arg('join') },
     ]);
-    // the container as declared, run directly: no wrapper, no copy initContainer, no state volume;
-    // with the same Pod Security Standard restricted defaults as a StepPod's steps
-    expect(tmpl(w, 'left').container).toEqual({
-      name: 'left',
-      image: 'busybox:1.36',
-      command: ['sh', '-c', 'echo left'],
-      volumeMounts: [{ name: 'workspace', mountPath: '/workspace' }],
-      securityContext: RESTRICTED,
+    expect(tmpl(w, 'shared-busybox-sh')).toEqual({
+      name: 'shared-busybox-sh',
+      inputs: { parameters: [{ name: 'command-2' }] },
+      // the container as declared, run directly: no wrapper, no copy initContainer, no state volume;
+      // with the same Pod Security Standard restricted defaults as a StepPod's steps; Argo names it main
+      container: {
+        name: 'main',
+        image: 'busybox:1.36',
+        command: ['sh', '-c', '{{inputs.parameters.command-2}}'],
+        volumeMounts: [{ name: 'workspace', mountPath: '/workspace' }],
+        securityContext: RESTRICTED,
+      },
     });
+    expect(w.spec.templates.map((t: any) => t.name)).toEqual(['Cdk8sSteps', 'shared-busybox-sh']);
+    expect(resolvedTemplate(w, 'left').container.command).toEqual(['sh', '-c', 'echo left']);
     expect(JSON.stringify(w)).not.toMatch(/cdk8s-steps-init|-step_name|cdk8s-steps-state/);
+  });
+
+  test('a step whose container has a shape of its own keeps a literal template named after it', () => {
+    const steps = [step('a'), step('b', { dependsOn: ['a'] })];
+    const inputs = containers(steps);
+    inputs.set('b', { container: { ...inputs.get('b')!.container, resources: { requests: { cpu: '2' } } } as any });
+    const w = wf(steps, {}, inputs);
+    expect(dag(w).tasks).toEqual([{ name: 'a', template: 'a' }, { name: 'b', template: 'b', depends: 'a.Succeeded' }]);
+    expect(tmpl(w, 'b').container).toMatchObject({ name: 'b', command: ['sh', '-c', 'echo b'], resources: { requests: { cpu: '2' } } });
+    expect(tmpl(w, 'a').inputs).toBeUndefined();
   });
 
   test('a fan-in waits for every dependency to succeed', () => {
@@ -86,13 +105,21 @@ describe('Argo transformation: retries, timeout, onError', () => {
     const w = wf([step('flaky', { retries: 2 }), step('once')]);
     expect(tmpl(w, 'flaky').retryStrategy).toEqual({ limit: 2, retryPolicy: 'OnFailure', backoff: { duration: '500ms', factor: 2, cap: '30s' } });
     expect(tmpl(w, 'once').retryStrategy).toBeUndefined();
+    // shared: the limit is a parameter (Argo's e2e test TestParametrizableLimit)
+    const shared = wf([step('f1', { retries: 2 }), step('f2', { retries: 5 })]);
+    expect(tmpl(shared, 'shared-busybox-sh').retryStrategy.limit).toBe('{{inputs.parameters.retries}}');
+    expect(resolvedTemplate(shared, 'f2').retryStrategy).toEqual({ limit: '5', retryPolicy: 'OnFailure', backoff: { duration: '500ms', factor: 2, cap: '30s' } });
   });
 
-  test('timeout -> the template\'s activeDeadlineSeconds, rounded up to whole seconds', () => {
+  test('timeout -> the template\'s activeDeadlineSeconds, rounded up to whole seconds (a parameter when steps share the template)', () => {
     const w = wf([step('slow', { timeoutMs: 90_000 }), step('odd', { timeoutMs: 1_500 }), step('free')]);
-    expect(tmpl(w, 'slow').activeDeadlineSeconds).toBe(90);
-    expect(tmpl(w, 'odd').activeDeadlineSeconds).toBe(2);
+    expect(resolvedTemplate(w, 'slow').activeDeadlineSeconds).toBe('90');
+    expect(resolvedTemplate(w, 'odd').activeDeadlineSeconds).toBe('2');
+    expect(resolvedTemplate(w, 'free').activeDeadlineSeconds).toBeUndefined();
+    // Argo takes it from a parameter (its e2e test TestParametrizableAds); a template of its own keeps the number
+    expect(tmpl(w, 'shared-busybox-sh').activeDeadlineSeconds).toBe('{{inputs.parameters.timeout}}');
     expect(tmpl(w, 'free').activeDeadlineSeconds).toBeUndefined();
+    expect(tmpl(wf([step('alone', { timeoutMs: 90_000 })]), 'alone').activeDeadlineSeconds).toBe(90);
   });
 
   test('onError CONTINUE: dependents run on its Succeeded, Failed or Errored, and no join task is needed', () => {
@@ -189,10 +216,15 @@ describe('Argo transformation: finally steps, workspace, sidecars, placement', (
     expect(dag(w).tasks.map((t: any) => t.name)).toEqual(['a', 'b']);
     expect(dag(w, 'Cdk8sSteps-finally')).toEqual({
       failFast: false,
-      tasks: [{ name: 'teardown', template: 'teardown' },
-        { name: 'report', template: 'report', depends: '(teardown.Succeeded || teardown.Failed || teardown.Errored || teardown.Skipped || teardown.Omitted)' }],
+      tasks: [{ name: 'teardown', template: 'shared-busybox-sh', arguments: { parameters: [{ name: 'command-2', value: 'echo teardown' }] } },
+        {
+          name: 'report',
+          template: 'shared-busybox-sh',
+          arguments: { parameters: [{ name: 'command-2', value: 'echo report' }] },
+          depends: '(teardown.Succeeded || teardown.Failed || teardown.Errored || teardown.Skipped || teardown.Omitted)',
+        }],
     });
-    expect(tmpl(w, 'teardown').container.name).toBe('teardown');
+    expect(resolvedTemplate(w, 'teardown').container.command).toEqual(['sh', '-c', 'echo teardown']);
   });
 
   test('workspace: a volumeClaimTemplates entry (with apiVersion and kind) mounted at /workspace; none: nothing', () => {
@@ -212,8 +244,8 @@ describe('Argo transformation: finally steps, workspace, sidecars, placement', (
     const db = { container: { name: 'db', image: 'postgres:16', restartPolicy: 'Always', volumeMounts: [{ name: 'data', mountPath: '/data' }] }, volumes: [{ name: 'data', emptyDir: {} }] };
     const w = wf([step('a'), step('b', { dependsOn: ['a'] })], { sidecars: [db] });
     for (const name of ['a', 'b']) {
-      expect(tmpl(w, name).sidecars).toEqual([{ name: 'db', image: 'postgres:16', securityContext: RESTRICTED, volumeMounts: [{ name: 'data', mountPath: '/data' }, { name: 'workspace', mountPath: '/workspace' }] }]);
-      expect(tmpl(w, name).volumes).toEqual([{ name: 'data', emptyDir: {} }]);
+      expect(resolvedTemplate(w, name).sidecars).toEqual([{ name: 'db', image: 'postgres:16', securityContext: RESTRICTED, volumeMounts: [{ name: 'data', mountPath: '/data' }, { name: 'workspace', mountPath: '/workspace' }] }]);
+      expect(resolvedTemplate(w, name).volumes).toEqual([{ name: 'data', emptyDir: {} }]);
     }
   });
 
@@ -309,8 +341,9 @@ describe('Argo schema (@kubernetes-models/argo-workflows 2.0.0)', () => {
     expect(errors[2]).toMatch(/kind/);
   });
 
-  test('every Workflow built in this file passes the schema', () => {
+  test('every Workflow built in this file passes the schema, and its templates, tasks and parameters refer to each other as Argo requires', () => {
     expect(built.length).toBeGreaterThan(20);
     expectValidArgo(...built);
+    for (const w of built) expect(checkReferences(w)).toEqual([]);
   });
 });

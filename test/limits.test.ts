@@ -8,7 +8,7 @@ import { statusBound } from '../src/pod/limits';
 
 const IMAGE = 'busybox:1.36';
 /** The parts every limit error must have: its name, the remedy, the numbers. */
-const NAMED = /StepLimitError: .*bytes over Kubernetes' limit of \d+ bytes.*Fewer steps per pod, shorter step names, or a StepJob per stage \(or the Argo target, StepWorkflow/;
+const NAMED = /StepLimitError: .*bytes over Kubernetes' limit of \d+ bytes.*Fewer steps per pod, shorter step names, or a StepJob per stage/;
 
 function synthError(build: (host: IStepHost) => void, kind: 'pod' | 'job' = 'pod'): string {
   const chart = Testing.chart();

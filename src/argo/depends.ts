@@ -7,7 +7,7 @@
  * every operand here names its result. Argo evaluates a task's `depends` only once every task it
  * names is fulfilled, so "every dependency ended" needs no operand of its own.
  */
-import { ResultRef, StepPlan } from '../plan';
+import { ResultRef, RunIfPlan, StepPlan } from '../plan';
 
 /** Every result an ended task can have (Daemoned never applies: steps are not daemons). */
 const ENDED = ['Succeeded', 'Failed', 'Errored', 'Skipped', 'Omitted'];
@@ -27,19 +27,28 @@ function anyOf(task: string, results: string[]): string {
   return ops.length === 1 ? ops[0] : `(${ops.join(' || ')})`;
 }
 
+/**
+ * A task a `depends` expression names: a step, or a nested DAG ("part", never `onError:
+ * CONTINUE`: it Succeeded exactly when every step in it counts as succeeded).
+ */
+export interface DependsOperand {
+  readonly name: string;
+  readonly continueOnError: boolean;
+}
+
 /** The operand "dependency `dep` lets an allSucceeded step run". */
-function succeeded(dep: StepPlan): string {
+function succeeded(dep: DependsOperand): string {
   return dep.continueOnError ? anyOf(dep.name, DONE_DESPITE_FAILURE) : anyOf(dep.name, ['Succeeded']);
 }
 
 /**
- * The `depends` expression of a step, or undefined for a step without dependencies.
- * @param byName every step of the plan, to read each dependency's `onError`
+ * The `depends` expression of a task that runs on `runIf` over `deps`, or undefined without
+ * dependencies. For a step in the entry DAG `deps` are its dependencies, with the nested DAG in
+ * their place for those inside one; for a part, the tasks its steps depend on outside it.
  */
-export function dependsExpression(step: StepPlan, byName: ReadonlyMap<string, StepPlan>): string | undefined {
-  const deps = step.dependsOn.map(d => byName.get(d)!);
+export function dependsExpression(runIf: RunIfPlan['kind'], deps: DependsOperand[]): string | undefined {
   if (deps.length === 0) return undefined;
-  switch (step.runIf.kind) {
+  switch (runIf) {
     case 'always':
       return deps.map(d => anyOf(d.name, ENDED)).join(' && ');
     case 'anyFailed': {

@@ -17,6 +17,9 @@
  */
 import { k8s } from 'cdk8s-plus-33';
 import { messageBudget } from './args';
+import { MAX_DAG_TASKS, MAX_TEMPLATES } from '../argo/limits';
+import { argoGraphProblem } from '../argo/nesting';
+import { Plan } from '../plan';
 import { isSidecar } from './layout';
 import { LimitProblem, STEP_LIMIT_ERROR, StepLimit, StepLimitError } from '../limit-problem';
 
@@ -25,9 +28,20 @@ export const EXEC_BUDGET = 1024 * 1024;
 export const ANNOTATIONS_LIMIT = 256 * 1024;
 export const OBJECT_LIMIT = 1.5 * 1024 * 1024;
 
-/** What the user can do about any of these limits. */
-const REMEDY = 'Fewer steps per pod, shorter step names, or a StepJob per stage (or the Argo target, '
-  + 'StepWorkflow, which runs each step in its own pod) bring it under.';
+/**
+ * What the user can do about any of these limits. The Argo target is recommended only for a
+ * graph it can take (src/argo/nesting.ts, `argoGraphProblem`: Argo ≥ 4.0 allows 200 tasks per
+ * DAG and 200 templates).
+ */
+function remedy(plan: Plan | undefined): string {
+  const argo = plan && argoGraphProblem(plan.steps, MAX_DAG_TASKS, MAX_TEMPLATES);
+  if (argo === undefined) {
+    return 'Fewer steps per pod, shorter step names, or a StepJob per stage (or the Argo target, '
+      + 'StepWorkflow, which runs each step in its own pod) bring it under.';
+  }
+  return 'Fewer steps per pod, shorter step names, or a StepJob per stage bring it under. The Argo target, StepWorkflow, '
+    + `would not take this graph: ${argo} (docs/argo.md, "Above 200 tasks").`;
+}
 /** What client-side apply adds on top (it copies the object into an annotation). */
 const APPLY_NOTE = 'Note: client-side `kubectl apply` copies the whole object into the '
   + 'kubectl.kubernetes.io/last-applied-configuration annotation, so it already fails for objects '
@@ -93,6 +107,8 @@ export interface PodObject {
   readonly labels: Record<string, string>;
   /** The names of the step containers (their termination message is the wrapper's JSON). */
   readonly steps: ReadonlySet<string>;
+  /** The plan, to say whether the Argo target would take the graph instead. */
+  readonly plan?: Plan;
 }
 
 /** Every limit `pod` breaks, most specific first (one exec argument, a command line, annotations, the object). */
@@ -104,7 +120,7 @@ export function limitProblems(pod: PodObject): LimitProblem[] {
       size,
       maximum,
       message: `${STEP_LIMIT_ERROR}: ${pod.path}: ${what} is ${size} bytes (${kib(size)}), ${size - maximum} bytes over `
-        + `Kubernetes' limit of ${maximum} bytes (${kib(maximum)}). ${REMEDY}${extra ? ' ' + extra : ''}`,
+        + `Kubernetes' limit of ${maximum} bytes (${kib(maximum)}). ${remedy(pod.plan)}${extra ? ' ' + extra : ''}`,
     });
   };
   const all = [...pod.spec.initContainers ?? [], ...pod.spec.containers];
