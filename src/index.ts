@@ -1,12 +1,11 @@
 export * from './entrypoint';
-export { LimitProblem, StepLimit } from './limit-problem';
+export { StepLimit } from './limit-problem';
+export type { LimitProblem } from './limit-problem';
 export * from './graph/step-graph';
 export * from './step';
 export { ResourceStrategy } from './step-host';
 export type { IStepHost, StepHostProps } from './step-host';
 export * from './step-pod';
 export * from './step-job';
-export { RunIf } from './run-if';
-export { StepResult } from './step-result';
 export * from './workflow-workspace';
 export * from './step-workflow';

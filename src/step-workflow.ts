@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { ARGO_API_VERSION, ArgoContainer, ArgoStep, buildWorkflow } from './argo/workflow';
 import { StepGraph } from './graph/step-graph';
 import { LimitProblem } from './limit-problem';
+import { dnsSubdomainProblem } from './rules/names';
 import { Step, StepOptions, StepPlacement } from './step';
 import { IStepHost, StepHost } from './step-host';
 import { WorkflowWorkspace } from './workflow-workspace';
@@ -232,17 +233,6 @@ function argoContainer(c: kplus.Container): ArgoContainer {
     container: kplus.k8s.toJson_Container(c._toKube()) as kplus.k8s.Container,
     volumes: c.mounts.map(m => kplus.k8s.toJson_Volume(m.volume._toKube()) as kplus.k8s.Volume),
   };
-}
-
-/** A DNS-1123 subdomain (object names, service account names); `prefix` allows a trailing '-'. */
-function dnsSubdomainProblem(value: string, prefix: boolean): string | undefined {
-  const max = prefix ? 248 : 253; // a generated name appends 5 characters
-  const body = prefix ? value.replace(/-$/, '') : value;
-  if (value.length === 0 || value.length > max || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(body)) {
-    return `must be a DNS-1123 subdomain of at most ${max} characters: lowercase letters, digits, '-' and '.', `
-      + 'starting and ending with a letter or digit';
-  }
-  return undefined;
 }
 
 /** Checks the Workflow-level props at construction, naming the prop and how to fix it. */

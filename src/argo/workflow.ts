@@ -10,13 +10,12 @@ import { k8s } from 'cdk8s-plus-33';
 import { Plan, ResultRef, StepPlan } from '../plan';
 import { dependsExpression, resultValueExpression, whenExpression } from './depends';
 import { CONTINUE_TEMPLATE, DAG_TEMPLATE, FINALLY_TEMPLATE, argoProblems, continueTask } from './rules';
-import * as layout from '../pod/layout';
 import { restricted } from '../pod/transform';
+import * as layout from '../wire/layout';
 
 export const ARGO_API_VERSION = 'argoproj.io/v1alpha1';
 /** The emptyDir every step with results writes them to (at the path the pod target uses too). */
 export const RESULTS_VOLUME = 'cdk8s-steps-results';
-export const RESULTS_ENV = 'CDK8S_STEPS_RESULTS';
 
 /** A container and the volumes its mounts name. */
 export interface ArgoContainer {
@@ -63,11 +62,6 @@ export interface WorkflowOptions {
   readonly activeDeadlineSeconds?: number;
   readonly podGC?: { readonly strategy: string };
   readonly ttlStrategy?: { readonly [field: string]: number };
-}
-
-/** Directory of a step's result files: the same path as in a pod (docs/contract.md). */
-export function resultsDir(step: string): string {
-  return `${layout.stateDir(step)}/results`;
 }
 
 /** The problems that stop the transformation (Argo's rules and what the inputs miss). */
@@ -167,8 +161,8 @@ function stepTemplate(step: StepPlan, input: ArgoStep, options: WorkflowOptions,
   if (options.workspace) mounts.push({ name: layout.WORKSPACE_VOLUME, mountPath: layout.WORKSPACE_PATH });
   if (step.results.length > 0) {
     volumes.set(RESULTS_VOLUME, { name: RESULTS_VOLUME, emptyDir: {} });
-    mounts.push({ name: RESULTS_VOLUME, mountPath: resultsDir(step.name) });
-    env.push({ name: RESULTS_ENV, value: resultsDir(step.name) });
+    mounts.push({ name: RESULTS_VOLUME, mountPath: layout.resultsDir(step.name) });
+    env.push({ name: layout.RESULTS_ENV, value: layout.resultsDir(step.name) });
   }
   const inputs = resultInputs(step);
   for (const e of step.resultEnv) {
@@ -207,7 +201,7 @@ function stepTemplate(step: StepPlan, input: ArgoStep, options: WorkflowOptions,
         name: r,
         // A CONTINUE producer's dependents run after its failure, when the file may be missing:
         // without a default Argo would turn the failure into an error (argo-workflows#13445).
-        valueFrom: dropUndefined({ path: `${resultsDir(step.name)}/${r}`, default: producers.has(step.name) && step.continueOnError ? '' : undefined }),
+        valueFrom: dropUndefined({ path: `${layout.resultsDir(step.name)}/${r}`, default: producers.has(step.name) && step.continueOnError ? '' : undefined }),
       })),
     } : undefined,
     container,

@@ -11,6 +11,7 @@ import { runCommand } from './run';
 import { podSteps, statusCommand } from './status';
 import { toDot, toMermaid } from './text-graph';
 import { watchCommand } from './watch';
+import { WireError } from '../wire/errors';
 
 export const USAGE = `usage: cdk8s-steps <command> ...
 
@@ -118,9 +119,9 @@ if (require.main === module) {
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   }, (e) => {
-    if (e instanceof CliError) {
+    if (e instanceof CliError || e instanceof WireError) {
       process.stderr.write(`cdk8s-steps: ${e.message}\n`);
-      process.exitCode = e.exitCode;
+      process.exitCode = e instanceof CliError ? e.exitCode : 2;
     } else {
       process.stderr.write(`cdk8s-steps: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}\n`);
       process.exitCode = 2;

@@ -4,13 +4,13 @@
  */
 import * as fs from 'fs';
 import { CliError } from './errors';
-import { K8sObject, parseDocuments, pickWorkload, readInput, StepWorkload } from './manifest';
+import { parseDocuments, pickWorkload, readInput, StepWorkload } from './manifest';
 import { ContainerFacts, outcome, stepViews, StepView } from './model';
 import { Progress, Sink } from './progress';
 import { renderTimeline } from './render/timeline';
 import { stepTable } from './table';
 import { ContainerResult, ensureImages, podman, podmanStatus, PodTimeoutError, removePod, runPod, RunningPod, sleep } from '../local';
-import { ParsedReport } from '../local/report';
+import { K8sObject } from '../wire/workload';
 
 export interface RunOptions {
   readonly pod?: string;
@@ -34,7 +34,7 @@ function facts(c: ContainerResult | undefined): ContainerFacts | undefined {
   return {
     started: c.startedAtMs !== undefined || c.state === 'running' || c.state === 'exited',
     exitCode: c.exitCode,
-    report: c.report as unknown as ParsedReport | undefined,
+    report: c.report,
     startedAtMs: c.startedAtMs,
     finishedAtMs: c.finishedAtMs,
   };

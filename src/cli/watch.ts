@@ -8,9 +8,9 @@
  * the `node16` module setting), never `require`.
  */
 import { CliError } from './errors';
-import { K8sObject } from './manifest';
 import { podSteps, statusExitCode } from './status';
 import { stepTable } from './table';
+import { K8sObject } from '../wire/workload';
 
 const CLIENT = '@kubernetes/client-node';
 

@@ -6,7 +6,6 @@
 export * from './types';
 export * from './podman';
 export * from './play';
-export * from './report';
 export * from './result';
 export * from './logs';
 export * from './runner';

@@ -16,9 +16,9 @@
  *   (defaults, managedFields) that we do not count.
  */
 import { k8s } from 'cdk8s-plus-33';
-import { messageBudget } from './args';
-import { isSidecar } from './layout';
+import { isSidecar } from './sidecar';
 import { LimitProblem, STEP_LIMIT_ERROR, StepLimit, StepLimitError } from '../limit-problem';
+import { messageBudget } from '../wire/budget';
 
 export const MAX_ARG_BYTES = 131072;
 export const EXEC_BUDGET = 1024 * 1024;

@@ -4,8 +4,8 @@
  * Internal: not part of the public API.
  */
 import { k8s } from 'cdk8s-plus-33';
-import { isSidecar } from './layout';
 import { aggregateRequest } from './pod-level';
+import { isSidecar } from './sidecar';
 import { formatQuantity, parseQuantity } from '../graph/quantity';
 import { StepGraph } from '../graph/step-graph';
 import { Plan } from '../plan';
