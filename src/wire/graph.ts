@@ -54,7 +54,7 @@ function readVersion2(o: Record<string, unknown>, where: string): StepGraphData 
     throw new WireError(`${where}: graph annotation version ${JSON.stringify(o.version)} is not one this cdk8s-steps reads (1 and 2); upgrade cdk8s-steps to the version that synthesised it`);
   }
   const bad = (what: string) => new WireError(`${where}: malformed ${GRAPH_ANNOTATION} annotation: ${what} `
-    + '(version 2 wants "steps": names and "dependsOn": one list of indexes per step)');
+    + `(version 2 wants "steps": names and "dependsOn": one list of indexes per step); ${AGAIN}`);
   const { steps, dependsOn: deps } = o;
   if (!Array.isArray(steps)) throw bad(`"steps" is ${describe(steps)}, not a list`);
   if (!Array.isArray(deps)) throw bad(`"dependsOn" is ${describe(deps)}, not a list`);
