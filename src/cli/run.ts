@@ -9,13 +9,12 @@ import { ContainerFacts, outcome, stepViews, StepView } from './model';
 import { Progress, Sink } from './progress';
 import { renderTimeline } from './render/timeline';
 import { stepTable } from './table';
-import { ContainerResult, ensureImages, podman, podmanStatus, PodTimeoutError, removePod, runPod, RunningPod, sleep } from '../local';
+import { ContainerResult, podman, podmanStatus, PodTimeoutError, removePod, runPod, RunningPod, sleep } from '../local';
 import { K8sObject } from '../wire/workload';
 
 export interface RunOptions {
   readonly pod?: string;
   readonly timeoutSeconds: number;
-  readonly buildImages: boolean;
   readonly timeline?: string;
   readonly keep: boolean;
 }
@@ -71,13 +70,9 @@ export async function runCommand(file: string, options: RunOptions, io: RunIo): 
 
   const status = podmanStatus();
   if (!status.available) throw new CliError(`${status.reason}; install it (Debian/Ubuntu: apt-get install -y podman runc) or run the manifest on a cluster`);
-  if (options.buildImages) {
-    const built = await ensureImages();
-    io.err.write(`images ready (${built.built.length ? `built ${built.built.join(', ')}` : 'up to date'})\n`);
-  }
   const missing = await missingLocalImages(w);
   if (missing.length) {
-    throw new CliError(`podman has no image ${missing.join(', ')} (imagePullPolicy Never); build the local images with --build-images, or podman build/pull them`);
+    throw new CliError(`podman has no image ${missing.join(', ')} (imagePullPolicy Never); build or pull it with podman first (docs/cli.md, "Images")`);
   }
 
   const started = Date.now();

@@ -9,5 +9,4 @@ export * from './play';
 export * from './result';
 export * from './logs';
 export * from './runner';
-export * from './setup';
 export * from './kube-pod';

@@ -16,10 +16,11 @@ import { App, Duration, Testing } from 'cdk8s';
 import { ImagePullPolicy } from 'cdk8s-plus-33';
 import * as YAML from 'yaml';
 import { e2eJob, e2ePod, newChart, shStep, synth } from './fixtures';
+import { ensureImages, STEP_IMAGE } from './images';
 import { buildApp } from '../../examples/main';
 import { TestReport } from '../../examples/test-report';
 import { OnError, Step } from '../../src';
-import { describeContainers, ensureImages, isCI, PodResult, podmanStatus, runPod, STEP_IMAGE, sweepLeftovers, WORK_DIR } from '../../src/local';
+import { describeContainers, isCI, PodResult, podmanStatus, runPod, sweepLeftovers, WORK_DIR } from '../../src/local';
 
 const podmanState = podmanStatus();
 
