@@ -15,10 +15,24 @@ const T = Date.parse('2026-11-27T10:00:00.000Z');
 
 function ctr(name: string, over: Partial<ContainerResult> = {}): ContainerResult {
   return {
-    name, init: false, state: 'exited', exitCode: 0, oomKilled: false, startedAtMs: T, finishedAtMs: T + 1000,
-    id: `id-${name}`, image: 'localhost/step:dev', imageId: 'sha', stdout: '', stderr: '', logs: '', logLines: [],
+    name,
+    init: false,
+    state: 'exited',
+    exitCode: 0,
+    oomKilled: false,
+    startedAtMs: T,
+    finishedAtMs: T + 1000,
+    id: `id-${name}`,
+    image: 'localhost/step:dev',
+    imageId: 'sha',
+    stdout: '',
+    stderr: '',
+    logs: '',
+    logLines: [],
     terminationMessage: JSON.stringify({ step: name, reason: 'Succeeded', exitCode: 0, startedAt: new Date(T).toISOString(), finishedAt: new Date(T + 900).toISOString(), attempts: 1 }),
-    report: undefined, stateFiles: {}, ...over,
+    report: undefined,
+    stateFiles: {},
+    ...over,
   };
 }
 
