@@ -9,7 +9,7 @@
 //	                      reads the same clock around the event it causes
 //
 // Both clocks are read first thing in main. Standard library only; built static
-// (CGO_ENABLED=0) by podman/step-image/build.sh (the step image) and by bench/run.sh.
+// (CGO_ENABLED=0) by test/e2e/setup.ts and by bench/run.sh.
 package main
 
 import (
