@@ -31,6 +31,7 @@ import { median, randomDag } from './lib';
 import { MakespanPart, RunFigures, StepDef, VariantRow } from './parts';
 import { Entrypoint, Step, StepPod } from '../src';
 import { PodResult, podman, podmanEnv, podmanStatus, REPO_ROOT, run, RunningPod, runPod } from '../src/local';
+import { WORKSPACE_PATH } from '../src/wire/layout';
 import { K8sObject } from '../src/wire/workload';
 
 const STEP_IMAGE = 'localhost/cdk8s-steps-e2e-step:dev';
@@ -98,7 +99,7 @@ function initChainPod(): K8sObject[] {
     restartPolicy: kplus.RestartPolicy.NEVER,
     securityContext: { user: UID, group: UID },
   });
-  const common = { image: STEP_IMAGE, imagePullPolicy: NEVER, volumeMounts: [{ path: '/workspace', volume: ws }] };
+  const common = { image: STEP_IMAGE, imagePullPolicy: NEVER, volumeMounts: [{ path: WORKSPACE_PATH, volume: ws }] };
   for (const d of WORKLOAD) pod.addInitContainer({ ...common, name: d.name, command: ['sh', '-ec', stamped(d.name, sleepBody(d.ms))] });
   pod.addContainer({ ...common, name: 'done', command: ['true'] });
   return Testing.synth(chart);

@@ -35,7 +35,7 @@ import { podman, sleep, WORK_DIR, withLock } from './podman';
 import { describeContainers, makeResult, parseStamps, parseTime } from './result';
 import { ContainerResult, LogLine, Manifest, PodResult, RunPodOptions } from './types';
 import { VolumeReader } from './volumes';
-import { RECORD } from '../wire/layout';
+import { RECORD, WORKSPACE_PATH } from '../wire/layout';
 import { parseReport } from '../wire/report';
 import { K8sObject } from '../wire/workload';
 
@@ -159,7 +159,7 @@ class PodReader {
 
 async function runPlan(plan: PlayPlan, runId: string, options: RunPodOptions): Promise<PodResult> {
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const stampsPath = options.stampsPath ?? '/workspace/stamps';
+  const stampsPath = options.stampsPath ?? `${WORKSPACE_PATH}/stamps`;
   const keep = options.keep || process.env.CDK8S_STEPS_E2E_KEEP === '1';
   // `kube play` builds an image itself when a folder named like the image exists in its working
   // directory: play from a directory that holds nothing but the manifest.
