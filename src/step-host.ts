@@ -6,7 +6,7 @@ import { StepGraph } from './graph/step-graph';
 import { LimitProblem } from './limit-problem';
 import { Plan, StepPlan } from './plan';
 import { checkLimits, limitProblems, PodObject } from './pod/limits';
-import { effectiveRequests, ResourceMode } from './pod/resources';
+import { AnyResourceRequirements, effectiveRequests, ResourceMode } from './pod/resources';
 import { injectSteps } from './pod/transform';
 import { rootProblems } from './pod/users';
 import { volumeProblems } from './pod/volumes';
@@ -200,7 +200,7 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct | 'limitProble
     cached.graph ??= StepGraph.fromNodes(this.stepList.map(s => ({
       name: s.name,
       dependsOn: s.dependencies.map(d => d.name),
-      requests: effectiveRequests(s.container._toKube().resources),
+      requests: effectiveRequests(kubeResources(s.container)),
     })));
     return cached.graph;
   }
@@ -396,6 +396,24 @@ function stepPlan(step: Step): StepPlan {
     results: [...step.results],
     resultEnv: Object.entries(step.resultEnv).map(([env, r]) => ({ env, result: { step: r.step.name, name: r.name } })),
     isFinally: step.isFinally,
+  };
+}
+
+/**
+ * A container's requests and limits as cdk8s-plus will write them (cpu as given, memory in Mi,
+ * ephemeral storage in Gi), read through its public `Container.resources` without building the
+ * whole container: what `effectiveRequests` reads for the host's graph.
+ */
+function kubeResources(container: kplus.Container): AnyResourceRequirements {
+  const r = container.resources;
+  const quantities = (cpu?: kplus.Cpu, memory?: { toMebibytes(): number }, storage?: { toGibibytes(): number }) => ({
+    ...cpu ? { cpu: cpu.amount } : {},
+    ...memory ? { memory: `${memory.toMebibytes()}Mi` } : {},
+    ...storage ? { 'ephemeral-storage': `${storage.toGibibytes()}Gi` } : {},
+  });
+  return {
+    requests: quantities(r?.cpu?.request, r?.memory?.request, r?.ephemeralStorage?.request),
+    limits: quantities(r?.cpu?.limit, r?.memory?.limit, r?.ephemeralStorage?.limit),
   };
 }
 
