@@ -150,7 +150,7 @@ const STEP_ONLY: Record<Exclude<keyof StepOptions, keyof kplus.ContainerProps>, 
 };
 
 /** `options` without the step-only ones: what `kplus.Container` gets. */
-export function containerProps(options: StepOptions): kplus.ContainerProps {
+function containerProps(options: StepOptions): kplus.ContainerProps {
   const props = { ...options };
   for (const key of Object.keys(STEP_ONLY) as Array<keyof typeof STEP_ONLY>) delete props[key];
   return props;
