@@ -1,5 +1,10 @@
 /** Shared helpers of the TypeScript benchmarks (seeded PRNG, random DAGs, quantities, stats). */
 /* eslint-disable no-bitwise */
+import { parseQuantity } from '../src/graph/quantity';
+import { aggregateRequest } from '../src/pod/pod-level';
+import { effectiveRequests } from '../src/pod/resources';
+import { isSidecar } from '../src/pod/sidecar';
+import { K8sObject } from '../src/wire/workload';
 
 /** mulberry32: a small seeded PRNG, so every run builds the same graphs. */
 export function rng(seed: number): () => number {
@@ -48,34 +53,6 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
 }
 
-/** Kubernetes quantity → number (cpu in cores, memory/storage in bytes). */
-export function parseQuantity(q: string | number | undefined): number {
-  if (q === undefined || q === null) return 0;
-  if (typeof q === 'number') return q;
-  const m = /^([0-9.]+(?:[eE][-+]?[0-9]+)?)([a-zA-Z]*)$/.exec(String(q).trim());
-  if (!m) throw new Error(`bad quantity ${q}`);
-  const mult: Record<string, number> = {
-    '': 1,
-    'n': 1e-9,
-    'u': 1e-6,
-    'm': 1e-3,
-    'k': 1e3,
-    'M': 1e6,
-    'G': 1e9,
-    'T': 1e12,
-    'P': 1e15,
-    'E': 1e18,
-    'Ki': 1024,
-    'Mi': 1024 ** 2,
-    'Gi': 1024 ** 3,
-    'Ti': 1024 ** 4,
-    'Pi': 1024 ** 5,
-    'Ei': 1024 ** 6,
-  };
-  if (!(m[2] in mult)) throw new Error(`bad quantity suffix ${q}`);
-  return parseFloat(m[1]) * mult[m[2]];
-}
-
 export function fmtCpu(cores: number): string {
   return Number.isInteger(cores) ? `${cores}` : `${Math.round(cores * 1000)}m`;
 }
@@ -86,27 +63,21 @@ export function fmtMem(bytes: number): string {
   return `${bytes}`;
 }
 
-/**
- * What the scheduler reserves for a pod (the Kubernetes "effective request"): the larger of
- * (a) the sum over app containers plus all restartable (sidecar) init containers and (b) for each
- * plain init container, its request plus the sidecars started before it. Overhead not included.
- */
-export function effectiveRequest(podSpec: any, resource: string): number {
-  const req = (c: any) => parseQuantity(c?.resources?.requests?.[resource] ?? c?.resources?.limits?.[resource]);
-  let sidecars = 0;
-  let initMax = 0;
-  for (const c of podSpec.initContainers ?? []) {
-    if (c.restartPolicy === 'Always') {
-      sidecars += req(c);
-    } else {
-      initMax = Math.max(initMax, req(c) + sidecars);
-    }
-  }
-  const app = (podSpec.containers ?? []).reduce((s: number, c: any) => s + req(c), 0) + sidecars;
-  return Math.max(app, initMax);
-}
+const NANO = 1_000_000_000n;
 
-/** The pod spec of a synthesised Pod or Job object. */
-export function podSpecOf(obj: any): any {
-  return obj.kind === 'Job' ? obj.spec.template.spec : obj.spec;
+/**
+ * What the scheduler reserves for a pod (the Kubernetes "effective request"), from a synthesised
+ * PodSpec: the library's own rules (`effectiveRequests` per container, `aggregateRequest` over
+ * the pod, both tested against Kubernetes' semantics in test/), in cores or bytes. Overhead not
+ * included.
+ */
+export function effectiveRequest(podSpec: K8sObject, resource: string): number {
+  const request = (c: K8sObject) => {
+    const q = effectiveRequests(c.resources)[resource];
+    return q === undefined ? 0n : parseQuantity(q);
+  };
+  const inits: K8sObject[] = podSpec.initContainers ?? [];
+  const containers: K8sObject[] = podSpec.containers ?? [];
+  const total = aggregateRequest(inits.map((c) => ({ request: request(c), sidecar: isSidecar(c) })), containers.map(request));
+  return Number(total / NANO) + Number(total % NANO) / 1e9;
 }

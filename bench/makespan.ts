@@ -2,7 +2,11 @@
  * Figure 7 (makespan in podman) and the image part of figure 4 (image size), with the local
  * runner (src/local: `podman kube play`, per-pod lock, clean-up).
  *
- *   npx ts-node -P bench/tsconfig.json bench/makespan.ts OUT.json [--reps=N] [--big=STEPS]
+ *   npx ts-node -P bench/tsconfig.json bench/makespan.ts OUT.json --bin=DIR [--reps=N] [--big=STEPS]
+ *
+ * The images: the step image by podman/step-image/build.sh (the script the e2e suite runs too);
+ * the entrypoint image `localhost/cdk8s-steps-entrypoint:bench` from DIR/entrypoint-linux-<arch>,
+ * the binary the other figures measure (run.sh builds it), with entrypoint-image/Dockerfile.
  *
  * 7a. The same workload — 8 steps that sleep known times — is run three ways:
  *   - as the DAG, in a StepPod;
@@ -19,12 +23,19 @@
  * makespan = last stamp - the gate's end, over the longest path in edges (gate edge included).
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { App, Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import { median, randomDag } from './lib';
+import { MakespanPart, RunFigures, StepDef, VariantRow } from './parts';
 import { Entrypoint, Step, StepPod } from '../src';
-import { ensureImages, ENTRYPOINT_IMAGE, K8sObject, PodResult, podman, podmanStatus, RunningPod, runPod, STEP_IMAGE } from '../src/local';
+import { PodResult, podman, podmanEnv, podmanStatus, REPO_ROOT, run, RunningPod, runPod } from '../src/local';
+import { WORKSPACE_PATH } from '../src/wire/layout';
+import { K8sObject } from '../src/wire/workload';
+
+const STEP_IMAGE = 'localhost/cdk8s-steps-e2e-step:dev';
+const ENTRYPOINT_IMAGE = 'localhost/cdk8s-steps-entrypoint:bench';
 
 /** podman hands an emptyDir to the uid of the container that mounts it: every container of a pod shares this uid. */
 const UID = 1000;
@@ -39,8 +50,6 @@ function stepPod(id: string, checkLimits = true): { chart: Chart; pod: StepPod }
 
 /** A shell script that stamps `<name>.start`, runs body, stamps `<name>.end`. */
 const stamped = (name: string, body: string) => `stamp ${name}.start\n${body}\nstamp ${name}.end\n`;
-
-interface StepDef { name: string; ms: number; deps: string[] }
 
 /** The workload: a → {b, c, d, h}; b, c → e; d → f; e, f, h → g. */
 const WORKLOAD: StepDef[] = [
@@ -90,7 +99,7 @@ function initChainPod(): K8sObject[] {
     restartPolicy: kplus.RestartPolicy.NEVER,
     securityContext: { user: UID, group: UID },
   });
-  const common = { image: STEP_IMAGE, imagePullPolicy: NEVER, volumeMounts: [{ path: '/workspace', volume: ws }] };
+  const common = { image: STEP_IMAGE, imagePullPolicy: NEVER, volumeMounts: [{ path: WORKSPACE_PATH, volume: ws }] };
   for (const d of WORKLOAD) pod.addInitContainer({ ...common, name: d.name, command: ['sh', '-ec', stamped(d.name, sleepBody(d.ms))] });
   pod.addContainer({ ...common, name: 'done', command: ['true'] });
   return Testing.synth(chart);
@@ -129,15 +138,6 @@ async function openGate(pod: RunningPod): Promise<void> {
   fs.writeFileSync(path.join(mp, 'go'), '');
 }
 
-interface RunFigures {
-  makespan_ms: number;
-  wall_ms: number;
-  measured_critical_path_ms: number;
-  /** dependent start - its last dependency's end, for every step with dependencies */
-  binding_handoffs_ms: number[];
-  step_ms: Record<string, number>;
-}
-
 /** With `gate`, time starts at the gate's end and the steps without dependencies hand off from it. */
 function analyse(r: PodResult, defs: StepDef[], gate?: string): RunFigures {
   const start = (n: string) => Number(r.stampsOf(`${n}.start`)[0]) / 1e6;
@@ -168,13 +168,37 @@ async function imageSize(image: string): Promise<number | undefined> {
   return r.code === 0 ? Number(r.stdout.trim()) : undefined;
 }
 
+/** The step image (podman/step-image/build.sh) and the entrypoint image from the measured binary in `bin`. */
+async function buildImages(bin: string): Promise<string[]> {
+  const built: string[] = [];
+  const step = await run('bash', [path.join(REPO_ROOT, 'podman', 'step-image', 'build.sh'), STEP_IMAGE], { env: podmanEnv(), timeoutMs: 1_800_000 });
+  if (step.stderr.includes(`built ${STEP_IMAGE}`)) built.push(STEP_IMAGE);
+  const arch = process.arch === 'x64' ? 'amd64' : process.arch;
+  const binary = path.join(bin, `entrypoint-linux-${arch}`);
+  if (!fs.existsSync(binary)) throw new Error(`${binary} does not exist: bench/run.sh builds it`);
+  // entrypoint-image/Dockerfile copies out/entrypoint-linux-<arch>: a context with just that
+  const context = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-steps-bench-image-'));
+  try {
+    fs.mkdirSync(path.join(context, 'out'));
+    fs.copyFileSync(binary, path.join(context, 'out', path.basename(binary)));
+    fs.copyFileSync(path.join(REPO_ROOT, 'entrypoint-image', 'Dockerfile'), path.join(context, 'Dockerfile'));
+    await podman(['build', '--build-arg', `TARGETARCH=${arch}`, '-t', ENTRYPOINT_IMAGE, context], { timeoutMs: 600_000 });
+    built.push(ENTRYPOINT_IMAGE);
+  } finally {
+    fs.rmSync(context, { recursive: true, force: true });
+  }
+  return built;
+}
+
 async function main() {
   const out = process.argv[2];
-  const arg = (k: string, d: number) => Number(process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d);
+  const option = (k: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3);
+  const arg = (k: string, d: number) => Number(option(k) ?? d);
   const reps = arg('reps', 3);
   const big = arg('big', 1000);
-  if (!out) throw new Error('usage: makespan.ts OUT.json [--reps=N] [--big=STEPS]');
-  const doc: any = {};
+  const bin = option('bin');
+  if (!out || !bin) throw new Error('usage: makespan.ts OUT.json --bin=DIR [--reps=N] [--big=STEPS]');
+  const doc: MakespanPart = {};
   const write = () => {
     fs.mkdirSync(path.dirname(out), { recursive: true });
     fs.writeFileSync(out, JSON.stringify(doc, null, 2));
@@ -187,8 +211,7 @@ async function main() {
     console.error(`makespan: ${doc.error}`);
     return;
   }
-  const images = await ensureImages();
-  doc.images = { step: STEP_IMAGE, entrypoint: ENTRYPOINT_IMAGE, rebuilt: images.built };
+  doc.images = { step: STEP_IMAGE, entrypoint: ENTRYPOINT_IMAGE, built: await buildImages(bin) };
   doc.entrypointImageBytes = await imageSize(ENTRYPOINT_IMAGE);
   console.error(`makespan: entrypoint image ${ENTRYPOINT_IMAGE} ${doc.entrypointImageBytes} bytes`);
 
@@ -213,11 +236,11 @@ async function main() {
 }
 
 interface Variant {
-  key: string;
-  label: string;
-  defs: StepDef[];
-  manifest: () => K8sObject[];
-  gate?: string;
+  readonly key: string;
+  readonly label: string;
+  readonly defs: StepDef[];
+  readonly manifest: () => K8sObject[];
+  readonly gate?: string;
   runs?: RunFigures[];
   errors?: string[];
 }
@@ -243,33 +266,35 @@ async function runVariant(v: Variant, rep: number, timeoutMs: number): Promise<v
 }
 
 /** Medians over the runs of a variant. With a gate, the steps do nothing: every ms on the path is overhead. */
-function summarise(v: Variant): any {
+function summarise(v: Variant): VariantRow {
   const cp = criticalPath(v.defs, (d) => d.ms);
   const longest = criticalPath(v.defs, () => 1).path; // in steps; with a gate, +1 edge from it
   const edges = v.gate ? longest.length : cp.path.length - 1;
   const rs = v.runs ?? [];
-  const row: any = {
+  const row: VariantRow = {
     key: v.key,
     label: v.label,
     steps: v.defs.length,
     reps: rs.length,
-    errors: v.errors,
+    errors: v.errors ?? [],
     nominal_critical_path_ms: cp.weight,
     critical_path: v.gate ? [v.gate, ...longest] : cp.path,
     edges_on_critical_path: edges,
     // a big pod's hand-offs are summarised below, not listed
     runs: v.gate ? rs.map(({ binding_handoffs_ms: _, ...r }) => r) : rs,
   };
-  if (rs.length > 0) {
-    row.makespan_ms = median(rs.map((r) => r.makespan_ms));
-    row.wall_ms = median(rs.map((r) => r.wall_ms));
-    row.overhead_ms = row.makespan_ms - cp.weight;
-    row.overhead_per_edge_ms = row.overhead_ms / edges;
-    row.overhead_vs_measured_path_per_edge_ms = median(rs.map((r) => (r.makespan_ms - r.measured_critical_path_ms) / edges));
-    const hs = rs.flatMap((r) => r.binding_handoffs_ms).sort((a, b) => a - b);
-    row.binding_handoff_ms = { median: median(hs), p90: hs[Math.ceil(0.9 * hs.length) - 1], max: hs[hs.length - 1], n: hs.length };
-  }
-  return row;
+  if (rs.length === 0) return row;
+  const makespan = median(rs.map((r) => r.makespan_ms));
+  const hs = rs.flatMap((r) => r.binding_handoffs_ms).sort((a, b) => a - b);
+  return {
+    ...row,
+    makespan_ms: makespan,
+    wall_ms: median(rs.map((r) => r.wall_ms)),
+    overhead_ms: makespan - cp.weight,
+    overhead_per_edge_ms: (makespan - cp.weight) / edges,
+    overhead_vs_measured_path_per_edge_ms: median(rs.map((r) => (r.makespan_ms - r.measured_critical_path_ms) / edges)),
+    binding_handoff_ms: { median: median(hs), p90: hs[Math.ceil(0.9 * hs.length) - 1], max: hs[hs.length - 1], n: hs.length },
+  };
 }
 
 main().catch((e) => {

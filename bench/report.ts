@@ -9,6 +9,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { InfoPart, isMeasured, MakespanPart, ProcPart, ReleaseImagePart, SynthPart } from './parts';
 
 const TEKTON_ENTRYPOINT_BYTES = 44_351_488; // issue 5: Tekton's entrypoint v0.56 built the same way (static, stripped); not rebuilt here
 const MiB = 1024 * 1024;
@@ -21,14 +22,25 @@ interface Row {
   goal: string;
   /** true / false against the goal; null when the row has no goal */
   met: boolean | null;
-  values?: any;
+  /** the part's own record behind the row, written to results.json as it is */
+  values?: object;
 }
 
-function readPart(dir: string, name: string): any | undefined {
+/** The parts, by file name, as their writers declare them (parts.ts). */
+interface Parts {
+  'info': InfoPart;
+  'proc': ProcPart;
+  'synth': SynthPart;
+  'makespan': MakespanPart;
+  'release-image': ReleaseImagePart;
+}
+
+/** A part as its writer declared it (not checked: run.sh wrote it in the same run); undefined when absent or not JSON. */
+function readPart<K extends keyof Parts>(dir: string, name: K): Parts[K] | undefined {
   const f = path.join(dir, `${name}.json`);
   if (!fs.existsSync(f)) return undefined;
   try {
-    return JSON.parse(fs.readFileSync(f, 'utf8'));
+    return JSON.parse(fs.readFileSync(f, 'utf8')) as Parts[K];
   } catch {
     return undefined;
   }
@@ -42,10 +54,15 @@ function sh(cmd: string, args: string[]): string | undefined {
   }
 }
 
+/** A role as procbench writes it (`ours`, `baseline`, `floor`), as a row's role. */
+function role(r: string): Row['role'] {
+  return r === 'ours' || r === 'baseline' || r === 'floor' || r === 'reference' || r === 'diagnostic' ? r : 'diagnostic';
+}
+
 const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2)) + ' ms';
 const bytes = (b: number) => `${b.toLocaleString('en-US')} B (${(b / MiB).toFixed(2)} MiB)`;
 
-function machine(parts: string, info: any) {
+function machine(parts: string, info: InfoPart | undefined) {
   const osRelease = fs.existsSync('/etc/os-release')
     ? /PRETTY_NAME="?([^"\n]*)"?/.exec(fs.readFileSync('/etc/os-release', 'utf8'))?.[1]
     : undefined;
@@ -69,14 +86,14 @@ function machine(parts: string, info: any) {
   };
 }
 
-function handoffRows(p: any, rows: Row[], missing: string[]) {
+function handoffRows(p: ProcPart | undefined, rows: Row[], missing: string[]) {
   const fig = '1 hand-off latency';
   if (!p?.handoff) {
     missing.push(fig);
     return;
   }
   // the child is a Go program: its runtime start-up is in every hand-off; the goal is on what lies above it
-  const floor = p.handoff.find((r: any) => r.role === 'floor' && r.stats.n > 0)?.stats.median_ms;
+  const floor = p.handoff.find((r) => r.role === 'floor' && r.stats.n > 0)?.stats.median_ms;
   for (const r of p.handoff) {
     const s = r.stats;
     const isMain = r.role === 'ours' && r.figure.startsWith('hand-off:');
@@ -89,7 +106,7 @@ function handoffRows(p: any, rows: Row[], missing: string[]) {
       subject: r.role === 'floor' ? 'floor: child spawned directly, no wrapper'
         : r.figure.startsWith('diagnostic') ? `diagnostic: ${r.waiter}: start, no deps -> child starts`
           : `${r.waiter}: rename -> child starts`,
-      role: r.figure.startsWith('diagnostic') ? 'diagnostic' : r.role,
+      role: r.figure.startsWith('diagnostic') ? 'diagnostic' : role(r.role),
       measured,
       goal: isMain ? 'median above the spawn floor <= 1 ms, p99 <= 5 ms' : '',
       met: isMain && s.n > 0 && share !== undefined ? share <= 1 && s.p99_ms <= 5 : null,
@@ -101,7 +118,7 @@ function handoffRows(p: any, rows: Row[], missing: string[]) {
     rows.push({
       figure: fig,
       subject: `${r.waiter}: command a ends -> command b starts (end to end)`,
-      role: r.role,
+      role: role(r.role),
       measured: s.n > 0 ? `median ${ms(s.median_ms)}, p99 ${ms(s.p99_ms)} (n=${s.n}${s.failed ? `, ${s.failed} failed` : ''})` : `not measured (${(r.errors ?? []).join('; ').slice(0, 200)})`,
       goal: '',
       met: null,
@@ -110,24 +127,24 @@ function handoffRows(p: any, rows: Row[], missing: string[]) {
   }
 }
 
-function idleRows(p: any, rows: Row[], missing: string[]) {
+function idleRows(p: ProcPart | undefined, rows: Row[], missing: string[]) {
   const fig = '2 one waiting step';
   if (!p?.idle) {
     missing.push(fig);
     return;
   }
-  const floor = p.idle.find((r: any) => r.role === 'floor' && !r.error);
+  const floor = p.idle.find((r) => r.role === 'floor' && !r.error);
   for (const r of p.idle) {
     const ours = r.role === 'ours';
     if (r.error) {
       if (ours) missing.push(fig);
-      rows.push({ figure: fig, subject: r.waiter, role: r.role, measured: `not measured: ${r.error}`, goal: '', met: null, values: r });
+      rows.push({ figure: fig, subject: r.waiter, role: role(r.role), measured: `not measured: ${r.error}`, goal: '', met: null, values: r });
       continue;
     }
     rows.push({
       figure: fig,
       subject: r.waiter,
-      role: r.role,
+      role: role(r.role),
       measured: `${r.threads} threads, RSS ${(r.rss_kib / 1024).toFixed(2)} MiB (peak ${(r.hwm_kib / 1024).toFixed(2)}); over ${r.window_s.toFixed(1)} s: CPU ${r.cpu_ms.toFixed(3)} ms, `
         + `${r.voluntary_ctxt_switches} voluntary ctx switches (${r.wakeups_per_s.toFixed(1)}/s)${r.waited ? `; waited: ${r.waited}` : ''}`,
       goal: ours ? `threads <= the Go floor's${floor ? ` (${floor.threads})` : ''}, RSS <= 2.5 MiB, ~0 CPU, no periodic wake-ups` : '',
@@ -137,7 +154,7 @@ function idleRows(p: any, rows: Row[], missing: string[]) {
   }
 }
 
-function podRows(p: any, rows: Row[], missing: string[]) {
+function podRows(p: ProcPart | undefined, rows: Row[], missing: string[]) {
   const fig = '8 a pod of N waiting steps';
   if (!p?.pod?.rows?.length) {
     missing.push(fig);
@@ -162,7 +179,7 @@ function podRows(p: any, rows: Row[], missing: string[]) {
   }
 }
 
-function deadRows(p: any, rows: Row[], missing: string[]) {
+function deadRows(p: ProcPart | undefined, rows: Row[], missing: string[]) {
   const fig = '3 dead dependency';
   if (!p?.dead) {
     missing.push(fig);
@@ -186,7 +203,7 @@ function deadRows(p: any, rows: Row[], missing: string[]) {
     rows.push({
       figure: fig,
       subject: `${r.waiter}: ${r.variant}`,
-      role: r.role,
+      role: role(r.role),
       measured,
       goal: ours ? '<= 100 ms' : '',
       met: ours && s.n > 0 ? s.max_ms <= 100 && r.not_detected === 0 : ours ? false : null,
@@ -195,9 +212,9 @@ function deadRows(p: any, rows: Row[], missing: string[]) {
   }
 }
 
-function sizeRows(info: any, mk: any, release: any, rows: Row[], missing: string[]) {
+function sizeRows(info: InfoPart | undefined, mk: MakespanPart | undefined, release: ReleaseImagePart | undefined, rows: Row[], missing: string[]) {
   const fig = '4 size';
-  const bins: Array<{ arch: string; file: string }> = info?.binaries ?? [];
+  const bins = info?.binaries ?? [];
   if (bins.length === 0) missing.push(fig);
   for (const b of bins) {
     if (!fs.existsSync(b.file)) {
@@ -231,12 +248,12 @@ function sizeRows(info: any, mk: any, release: any, rows: Row[], missing: string
     rows.push({ figure: fig, subject: 'entrypoint image', role: 'ours', measured: `not measured: ${mk?.error ?? 'podman part did not run'}`, goal: '', met: null });
   }
   // The release image (entrypoint-image/release.sh, the multi-arch index), per architecture.
-  const platforms: any[] = release?.platforms ?? [];
+  const platforms = release?.platforms ?? [];
   if (platforms.length === 0) missing.push(`${fig} (release image per architecture: the release-image part did not run)`);
   for (const p of platforms) {
     rows.push({
       figure: fig,
-      subject: `release image ${p.platform} (entrypoint-image/release.sh, index ${String(release.digest).slice(0, 19)}…)`,
+      subject: `release image ${p.platform} (entrypoint-image/release.sh, index ${String(release?.digest).slice(0, 19)}…)`,
       role: 'ours',
       measured: `download ${bytes(p.download)} (compressed layers + config), unpacked ${bytes(p.unpacked)}; binary ${bytes(p.binary)}`,
       goal: '',
@@ -255,7 +272,7 @@ function sizeRows(info: any, mk: any, release: any, rows: Row[], missing: string
   });
 }
 
-function synthRows(p: any, rows: Row[], missing: string[]) {
+function synthRows(p: SynthPart | undefined, rows: Row[], missing: string[]) {
   const fig = '5 synth time';
   if (!p?.synth) {
     missing.push(fig);
@@ -296,7 +313,7 @@ function synthRows(p: any, rows: Row[], missing: string[]) {
   }
 }
 
-function resourceRows(p: any, rows: Row[], missing: string[]) {
+function resourceRows(p: SynthPart | undefined, rows: Row[], missing: string[]) {
   const fig = '6 requests PEAK vs SUM';
   if (!p?.resources) {
     missing.push(fig);
@@ -304,7 +321,7 @@ function resourceRows(p: any, rows: Row[], missing: string[]) {
   }
   const expect: Record<string, number> = { 'chain of 10 (default 1 cpu / 512Mi steps)': 1, 'diamond a -> {b, c} -> d': 2 };
   for (const r of p.resources.rows) {
-    if (r.error) {
+    if ('error' in r) {
       rows.push({ figure: fig, subject: r.graph, role: 'ours', measured: `not measured: ${r.error.slice(0, 200)}`, goal: '', met: null });
       missing.push(`${fig} (${r.graph})`);
       continue;
@@ -322,7 +339,7 @@ function resourceRows(p: any, rows: Row[], missing: string[]) {
   }
 }
 
-function makespanRows(p: any, rows: Row[], missing: string[]) {
+function makespanRows(p: MakespanPart | undefined, rows: Row[], missing: string[]) {
   const fig = '7 makespan in podman';
   if (!p || p.error || !p.variants) {
     missing.push(`${fig}${p?.error ? ` (${p.error})` : ''}`);
@@ -331,7 +348,7 @@ function makespanRows(p: any, rows: Row[], missing: string[]) {
   }
   for (const v of p.variants) {
     const ours = v.key !== 'initChain';
-    if (!v.reps) {
+    if (!isMeasured(v)) {
       if (v.key === 'dag' || v.key === 'big') missing.push(`${fig} (${v.key})`);
       rows.push({ figure: fig, subject: v.label, role: ours ? 'ours' : 'baseline', measured: `not measured: ${(v.errors ?? []).join('; ').slice(0, 300)}`, goal: '', met: null });
       continue;

@@ -104,7 +104,7 @@ elif ! command -v podman >/dev/null 2>&1; then
 	echo '{"error": "podman is not installed"}' >"$PARTS/makespan.json"
 else
 	log "figure 7: makespan in podman, and a pod of $BIG steps (waiting for $LOCK)"
-	flock -w 900 "$LOCK" timeout 2700 node -r ts-node/register bench/makespan.ts "$PARTS/makespan.json" --reps="$REPS" --big="$BIG" ||
+	flock -w 900 "$LOCK" timeout 2700 node -r ts-node/register bench/makespan.ts "$PARTS/makespan.json" --bin="$BIN" --reps="$REPS" --big="$BIG" ||
 		log "makespan part failed"
 fi
 

@@ -17,10 +17,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
-import { effectiveRequest, fmtCpu, fmtMem, median, podSpecOf, randomDag, Dag } from './lib';
+import { effectiveRequest, fmtCpu, fmtMem, median, randomDag, Dag } from './lib';
+import { ResourceRow, SynthCell, SynthGrowth, SynthPart, SynthRow } from './parts';
 import { ResourceStrategy, Step, StepJob, StepPod } from '../src';
+import { K8sObject, podSpecOf } from '../src/wire/workload';
 
-const gc: () => void = (global as any).gc ?? (() => undefined);
+/** `global.gc` when node runs with --expose-gc (run.sh does), else nothing. */
+const gc: () => void = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 const IMAGE = 'busybox:1.36';
@@ -45,8 +48,6 @@ function buildPlainPod(dag: Dag): App {
   for (let j = 0; j < dag.n; j++) pod.addContainer({ name: stepName(j), image: IMAGE, command: cmd(j) });
   return app;
 }
-
-interface SynthCell { median_ms: number; min_ms: number; reps: number; yaml_bytes: number }
 
 /**
  * Times the functions round-robin (f0, f1, ..., f0, f1, ...) so that load from other processes on
@@ -83,7 +84,7 @@ function synthFigure(quick: boolean) {
     buildStepPod(warm).app.synthYaml();
     buildPlainPod(warm).synthYaml();
   }
-  const rows: any[] = [];
+  const rows: SynthRow[] = [];
   for (const n of sizes) {
     const dag = randomDag(n, 3, 42);
     // a pod over Kubernetes' limits is refused at synthesis: say so, and time it without the check
@@ -105,7 +106,7 @@ function synthFigure(quick: boolean) {
     const jsonBytes = JSON.stringify(app.charts.map((c) => c.toJson())).length;
     const graph = pod.graph;
     const [pk] = timeRounds([() => JSON.stringify(graph.peakRequests())], Math.max(1, Math.floor(reps[n] / 2)), budget / 2);
-    const row = {
+    const row: SynthRow = {
       steps: n,
       edges: dag.edges,
       stepPod: steps,
@@ -121,7 +122,7 @@ function synthFigure(quick: boolean) {
     console.error(`synth n=${n} e=${dag.edges}: StepPod ${steps.median_ms.toFixed(1)} ms, plain ${plain.median_ms.toFixed(1)} ms, ratio ${row.ratio.toFixed(2)}, YAML ${steps.yaml_bytes} B, JSON ${jsonBytes} B, peak ${pk.median_ms.toFixed(1)} ms; limits: ${limits.slice(0, 200)}`);
     rows.push(row);
   }
-  const growth = [];
+  const growth: SynthGrowth[] = [];
   for (let k = 1; k < rows.length; k++) {
     const a = rows[k - 1];
     const b = rows[k];
@@ -207,14 +208,13 @@ function shapes(): Shape[] {
   ];
 }
 
-function synthShape(shape: Shape, strategy: ResourceStrategy): { spec: any; peak?: Record<string, string>; steps: Step[] } {
+function synthShape(shape: Shape, strategy: ResourceStrategy): { spec: K8sObject; peak?: Record<string, string>; steps: Step[] } {
   const app = new App();
   const chart = new Chart(app, 'r');
   const props = { resourceStrategy: strategy, checkLimits: false }; // requests only: figure 5 reports the limits
   const w = shape.kind === 'job' ? new StepJob(chart, 'w', props) : new StepPod(chart, 'w', props);
   shape.build(w);
-  const objs = chart.toJson();
-  const obj = objs.find((o: any) => o.kind === 'Pod' || o.kind === 'Job');
+  const obj = chart.toJson().find((o: K8sObject) => o.kind === 'Pod' || o.kind === 'Job');
   return { spec: podSpecOf(obj), peak: strategy === ResourceStrategy.PEAK ? w.graph.peakRequests() : undefined, steps: w.steps };
 }
 
@@ -230,7 +230,7 @@ function declaredRequests(c: kplus.Container): Record<string, string> {
 }
 
 /** The pod spec with every step container's requests put back to what was declared (= SUM). */
-function withDeclaredRequests(spec: any, steps: Step[]): any {
+function withDeclaredRequests(spec: K8sObject, steps: Step[]): K8sObject {
   const copy = JSON.parse(JSON.stringify(spec));
   const byName = new Map(steps.map((st) => [st.name, st]));
   for (const c of copy.containers ?? []) {
@@ -246,10 +246,13 @@ function withDeclaredRequests(spec: any, steps: Step[]): any {
  * synthesised YAML; SUM is the same spec with each step's declared requests put back (the
  * examples take no resourceStrategy prop). The method is cross-checked on the generated shapes.
  */
-function exampleRows(): any[] {
-  const rows: any[] = [];
+/** An example chart: it exposes its step host as `pod` or `job`. */
+type ExampleChart = new (app: App, id: string) => Chart & { readonly pod?: StepPod; readonly job?: StepJob };
+
+function exampleRows(): ResourceRow[] {
+  const rows: ResourceRow[] = [];
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const load = (file: string, cls: string) => require(path.join(__dirname, '..', 'examples', file))[cls];
+  const load = (file: string, cls: string): ExampleChart | undefined => require(path.join(__dirname, '..', 'examples', file))[cls];
   const examples: Array<{ file: string; cls: string }> = [
     { file: 'seed-chain', cls: 'SeedChain' },
     { file: 'ci-pipeline', cls: 'CiPipeline' },
@@ -263,8 +266,9 @@ function exampleRows(): any[] {
       if (!Cls) throw new Error(`examples/${ex.file}.ts exports no ${ex.cls}`);
       const app = new App();
       const chart = new Cls(app, ex.file);
-      const w: StepPod | StepJob = chart.pod ?? chart.job;
-      const obj = chart.toJson().find((o: any) => o.kind === 'Pod' || o.kind === 'Job');
+      const w = chart.pod ?? chart.job;
+      if (!w) throw new Error(`examples/${ex.file}.ts: ${ex.cls} has neither pod nor job`);
+      const obj = chart.toJson().find((o: K8sObject) => o.kind === 'Pod' || o.kind === 'Job');
       const spec = podSpecOf(obj);
       const sumSpec = withDeclaredRequests(spec, w.steps);
       rows.push(resourceRow(name, spec, sumSpec, w.graph.peakRequests()));
@@ -275,26 +279,29 @@ function exampleRows(): any[] {
   return rows;
 }
 
-function resourceRow(name: string, peakSpec: any, sumSpec: any, graphPeak?: Record<string, string>, check?: any) {
-  const r: any = {
+function resourceRow(name: string, peakSpec: K8sObject, sumSpec: K8sObject, graphPeak?: Record<string, string>,
+  check?: { sumByDeclaredRequestsAgrees: boolean }): ResourceRow {
+  const peak = { cpu: effectiveRequest(peakSpec, 'cpu'), memory: effectiveRequest(peakSpec, 'memory') };
+  const sum = { cpu: effectiveRequest(sumSpec, 'cpu'), memory: effectiveRequest(sumSpec, 'memory') };
+  const part = (k: 'cpu' | 'memory', f: (x: number) => string) =>
+    sum[k] > 0 ? `${k} ${f(peak[k])} vs ${f(sum[k])} (x${(peak[k] / sum[k]).toFixed(2)})` : `${k}: none requested`;
+  const measured = `${part('cpu', fmtCpu)}, ${part('memory', fmtMem)}`;
+  console.error(`resources ${name}: ${measured}`);
+  return {
     graph: name,
     steps: peakSpec.containers.length,
-    peak: { cpu: effectiveRequest(peakSpec, 'cpu'), memory: effectiveRequest(peakSpec, 'memory') },
-    sum: { cpu: effectiveRequest(sumSpec, 'cpu'), memory: effectiveRequest(sumSpec, 'memory') },
+    peak,
+    sum,
     graphPeakRequests: graphPeak,
     ...check,
+    ratio_cpu: sum.cpu ? peak.cpu / sum.cpu : null,
+    ratio_memory: sum.memory ? peak.memory / sum.memory : null,
+    measured,
   };
-  const part = (k: 'cpu' | 'memory', f: (x: number) => string) =>
-    r.sum[k] > 0 ? `${k} ${f(r.peak[k])} vs ${f(r.sum[k])} (x${(r.peak[k] / r.sum[k]).toFixed(2)})` : `${k}: none requested`;
-  r.ratio_cpu = r.sum.cpu ? r.peak.cpu / r.sum.cpu : null;
-  r.ratio_memory = r.sum.memory ? r.peak.memory / r.sum.memory : null;
-  r.measured = `${part('cpu', fmtCpu)}, ${part('memory', fmtMem)}`;
-  console.error(`resources ${name}: ${r.measured}`);
-  return r;
 }
 
-function resourcesFigure() {
-  const rows: any[] = exampleRows();
+function resourcesFigure(): NonNullable<SynthPart['resources']> {
+  const rows: ResourceRow[] = exampleRows();
   for (const shape of shapes()) {
     try {
       const peak = synthShape(shape, ResourceStrategy.PEAK);
@@ -322,7 +329,7 @@ function main() {
   const quick = process.argv.includes('--quick');
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7) ?? 'synth,resources';
   if (!out) throw new Error('usage: synth.ts OUT.json [--quick] [--only=synth,resources]');
-  const doc: any = { node: process.version, gcExposed: !!(global as any).gc };
+  const doc: SynthPart = { node: process.version, gcExposed: !!(globalThis as { gc?: unknown }).gc };
   if (only.includes('resources')) doc.resources = resourcesFigure();
   if (only.includes('synth')) doc.synth = synthFigure(quick);
   fs.mkdirSync(path.dirname(out), { recursive: true });

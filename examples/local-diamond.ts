@@ -1,14 +1,16 @@
 /**
  * A diamond (prepare -> {left, right} -> join) that uses only locally built images, so it runs
- * without a cluster or a registry: `npx cdk8s-steps run --build-images dist/local-diamond.k8s.yaml`.
+ * without a cluster or a registry: `npx cdk8s-steps run dist/local-diamond.k8s.yaml`, once its two
+ * local images are built (docs/cli.md, "Images").
  */
 import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import { Entrypoint, StepPod } from '../src'; // in your project: from 'cdk8s-steps'
 
-/** Built by `entrypoint-image/build.sh --image` and by the e2e set-up (busybox + a ns clock). */
+/** Built by `sh entrypoint-image/build.sh --image` (and by the e2e suite). */
 export const LOCAL_ENTRYPOINT_IMAGE = 'localhost/cdk8s-steps-entrypoint:dev';
+/** Built by `bash podman/step-image/build.sh`: busybox + a nanosecond clock (and by the e2e suite). */
 export const LOCAL_STEP_IMAGE = 'localhost/cdk8s-steps-e2e-step:dev';
 
 export class LocalDiamond extends Chart {

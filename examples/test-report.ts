@@ -1,6 +1,6 @@
 /**
  * Steps that react to outcomes and pass values, with locally built images only
- * (`npx cdk8s-steps run --build-images dist/test-report.k8s.yaml`):
+ * (`npx cdk8s-steps run dist/test-report.k8s.yaml`, its images built as docs/cli.md "Images" says):
  *
  *   build (results: version, channel)
  *     -> test (fails)  -> publish         (Skipped, exit 120: its dependency failed)

@@ -7,7 +7,5 @@ export { ResourceStrategy } from './step-host';
 export type { IStepHost, StepHostProps } from './step-host';
 export * from './step-pod';
 export * from './step-job';
-export { RunIf } from './run-if';
-export { StepResult } from './step-result';
 export * from './workflow-workspace';
 export * from './step-workflow';

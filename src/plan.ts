@@ -10,12 +10,49 @@ export type RunIfPlan =
   | { readonly kind: 'allSucceeded' }
   | { readonly kind: 'always' }
   | { readonly kind: 'anyFailed' }
-  | {
-    readonly kind: 'resultIn' | 'resultNotIn';
-    readonly result: ResultRef;
-    /** At least one value; compared verbatim. */
-    readonly values: string[];
-  };
+  | ResultCondition;
+
+/** A condition that compares a result with values. */
+export interface ResultCondition {
+  readonly kind: 'resultIn' | 'resultNotIn';
+  readonly result: ResultRef;
+  /** At least one value; compared verbatim. */
+  readonly values: string[];
+}
+
+/** The kinds of run condition. */
+export type RunIfKind = RunIfPlan['kind'];
+
+/**
+ * Every kind of run condition the library has, and whether it reads a result. A `Record` over
+ * `RunIfKind`: a new kind fails to compile until it is listed here, and test/run-if.test.ts fails
+ * until src/wire/run-if-conditions.json (which the entrypoint's Go tests read) lists it too.
+ */
+export const RUN_IF_KINDS: { readonly [K in RunIfKind]: { readonly readsResult: K extends ResultCondition['kind'] ? true : false } } = {
+  allSucceeded: { readsResult: false },
+  always: { readsResult: false },
+  anyFailed: { readsResult: false },
+  resultIn: { readsResult: true },
+  resultNotIn: { readsResult: true },
+};
+
+/** True for a condition that compares a result (`resultIn`, `resultNotIn`). */
+export function readsResult(runIf: RunIfPlan): runIf is ResultCondition {
+  return RUN_IF_KINDS[runIf.kind].readsResult;
+}
+
+/** A condition as messages and `RunIf.toString()` write it: `always`, `resultIn(build.channel, ["stable"])`. */
+export function runIfText(runIf: RunIfPlan): string {
+  return readsResult(runIf) ? `${runIf.kind}(${runIf.result.step}.${runIf.result.name}, ${JSON.stringify(runIf.values)})` : runIf.kind;
+}
+
+/**
+ * For the `default` of a switch that handles every case: it compiles only when `value` has type
+ * `never`, i.e. when no case is left, and throws if reached anyway (a value from outside the types).
+ */
+export function unreachable(value: never, what: string): never {
+  throw new Error(`unexpected ${what}: ${JSON.stringify(value)}`);
+}
 
 /** A result of a step: `<step>.<name>` on the wire. */
 export interface ResultRef {
@@ -58,7 +95,14 @@ export interface Plan {
  */
 export function resultProducers(step: StepPlan): string[] {
   const producers = new Set<string>(step.resultEnv.map(e => e.result.step));
-  if (step.runIf.kind === 'resultIn' || step.runIf.kind === 'resultNotIn') producers.add(step.runIf.result.step);
+  if (readsResult(step.runIf)) producers.add(step.runIf.result.step);
   for (const dep of step.dependsOn) producers.delete(dep);
   return [...producers];
+}
+
+/** The results a step reads, with what reads them: its resultEnv entries and its condition. */
+export function resultReads(step: StepPlan): Array<{ readonly by: string; readonly result: ResultRef }> {
+  const reads = step.resultEnv.map(e => ({ by: `resultEnv ${e.env}`, result: e.result }));
+  if (readsResult(step.runIf)) reads.push({ by: `runIf ${step.runIf.kind}`, result: step.runIf.result });
+  return reads;
 }

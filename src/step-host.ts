@@ -6,16 +6,17 @@ import { noteEntrypoint } from './entrypoint-warning';
 import { StepGraph } from './graph/step-graph';
 import { LimitProblem } from './limit-problem';
 import { Plan, StepPlan } from './plan';
-import { conditionProblems } from './plan-checks';
-import { graphAnnotation } from './pod/args';
-import * as layout from './pod/layout';
 import { checkLimits, limitProblems, PodObject } from './pod/limits';
-import { ResourceMode } from './pod/resources';
+import { AnyResourceRequirements, effectiveRequests, ResourceMode } from './pod/resources';
 import { injectSteps } from './pod/transform';
 import { rootProblems } from './pod/users';
 import { volumeProblems } from './pod/volumes';
-import { OnError, Step, StepOptions } from './step';
-import { checkStepOptions } from './step-checks';
+import { dnsLabelProblem, dnsSubdomainProblem } from './rules/names';
+import { planProblems } from './rules/plan';
+import { StepDraft, stepProblems } from './rules/step';
+import { OnError, Step, StepOptions, StepResult } from './step';
+import { graphAnnotation } from './wire/graph';
+import * as layout from './wire/layout';
 
 /**
  * How the pod's resource requests account for steps that never run at the same time.
@@ -133,6 +134,30 @@ export interface IStepHost extends IConstruct {
 type PodHost = kplus.AbstractPod & { readonly podMetadata: ApiObjectMetadataDefinition };
 
 /**
+ * The options of `StepOptions` that are not `kplus.ContainerProps`: what the host keeps for the step
+ * and holds back from the container. A `Record` over exactly those keys, so a new `StepOptions`
+ * field fails to compile until it is listed here (and cannot reach the container unnoticed).
+ */
+const STEP_ONLY: Record<Exclude<keyof StepOptions, keyof kplus.ContainerProps>, true> = {
+  dependsOn: true,
+  timeout: true,
+  retries: true,
+  onError: true,
+  results: true,
+  resultEnv: true,
+  runIf: true,
+  nodeSelector: true,
+  tolerations: true,
+};
+
+/** `options` without the step-only ones: what `kplus.Container` gets. */
+function containerProps(options: StepOptions): kplus.ContainerProps {
+  const props = { ...options };
+  for (const key of Object.keys(STEP_ONLY) as Array<keyof typeof STEP_ONLY>) delete props[key];
+  return props;
+}
+
+/**
  * The one implementation behind `StepPod`, `StepJob` and `StepWorkflow`, built with its host like cdk8s-plus'
  * facets: keeps the steps, validates them, builds the plan once and hands the PodSpec and the
  * plan to the pure transformation at synthesis. Internal: not exported from the package.
@@ -178,7 +203,7 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct | 'limitProble
     cached.graph ??= StepGraph.fromNodes(this.stepList.map(s => ({
       name: s.name,
       dependsOn: s.dependencies.map(d => d.name),
-      requests: requestsOf(s.container),
+      requests: effectiveRequests(kubeResources(s.container)),
     })));
     return cached.graph;
   }
@@ -188,22 +213,14 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct | 'limitProble
   }
 
   public addFinally(stepName: string, options: StepOptions): Step {
-    if (options.dependsOn !== undefined) {
-      throw new Error(`Finally step "${stepName}": leave dependsOn out; a finally step waits for every step that is `
-        + 'not a finally step, including steps added later');
-    }
     return this.add(stepName, options, true);
   }
 
   private add(stepName: string, options: StepOptions, isFinally: boolean): Step {
     this.checkNewName(stepName, 'Step');
-    if (options.name !== undefined && options.name !== stepName) {
-      throw new Error(`Step "${stepName}": options.name is "${options.name}"; leave it out, the step name is the container name`);
-    }
-    checkStepOptions(stepName, options, this.podPerStep ? undefined : this.host.constructor.name);
-    const { dependsOn, timeout, retries, onError, results, resultEnv, runIf, nodeSelector, tolerations, ...containerProps } = options;
-    const container = new kplus.Container({ ...containerProps, name: stepName });
-    // validates before anything is added
+    const problems = stepProblems(this.draft(stepName, options, isFinally), this.podPerStep ? undefined : this.host.constructor.name);
+    if (problems.length > 0) throw new Error(problems.join('\n'));
+    const container = new kplus.Container({ ...containerProps(options), name: stepName });
     const step = Step._create(this, stepName, container, options, () => this.cached = undefined,
       isFinally ? () => this.stepList.filter(s => !s.isFinally) : undefined);
     this.host.attachContainer(container);
@@ -211,6 +228,30 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct | 'limitProble
     this.names.add(stepName);
     this.cached = undefined;
     return step;
+  }
+
+  /** The options as the rules read them (src/rules/step.ts). */
+  private draft(name: string, options: StepOptions, isFinally: boolean): StepDraft {
+    const foreign = (r: StepResult) => !this.stepList.includes(r.step);
+    const runIf = options.runIf?._toPlan() ?? { kind: isFinally ? 'always' : 'allSucceeded' };
+    return {
+      name,
+      containerName: options.name,
+      command: options.command,
+      args: options.args,
+      placed: options.nodeSelector !== undefined || options.tolerations !== undefined,
+      retries: options.retries ?? 0,
+      timeoutMs: options.timeout?.toMilliseconds({ integral: false }),
+      results: options.results ?? [],
+      env: Object.keys(options.envVariables ?? {}),
+      resultEnv: Object.entries(options.resultEnv ?? {}).map(([env, r]) => r instanceof StepResult
+        ? { env, reads: `${r}`, foreign: foreign(r) }
+        : { env, foreign: false }),
+      runIf,
+      runIfForeign: options.runIf?.result !== undefined && foreign(options.runIf.result),
+      isFinally,
+      dependsOnGiven: options.dependsOn !== undefined,
+    };
   }
 
   public addSidecar(name: string, options: kplus.ContainerProps): kplus.Container {
@@ -270,6 +311,8 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct | 'limitProble
   public validate(): string[] {
     const errors: string[] = [];
     const kind = this.host.constructor.name;
+    const nameProblem = objectNameProblem(this.host);
+    if (nameProblem) errors.push(`${kind} "${this.host.node.path}": metadata.name "${this.host.name}" ${nameProblem}`);
     if (this.stepList.length === 0) {
       errors.push(`${kind} "${this.host.node.path}" has no steps: add at least one with addStep()`);
     }
@@ -301,7 +344,7 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct | 'limitProble
       mounts: all.flatMap(c => c.mounts.map(m => ({ container: c.name, path: m.path, volume: m.volume.name }))),
     }));
     errors.push(...rootProblems(this.host.securityContext, all, this.names));
-    errors.push(...conditionProblems(this.plan(),
+    errors.push(...planProblems(this.plan(),
       new Map(this.stepList.map(s => [s.name, Object.keys(s.container.env.variables)]))));
     try {
       this.graph.assertAcyclic();
@@ -328,7 +371,7 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct | 'limitProble
   }
 
   private checkNewName(name: string, what: 'Step' | 'Sidecar'): void {
-    const problem = layout.dnsLabelProblem(name);
+    const problem = dnsLabelProblem(name);
     if (problem) {
       throw new Error(`${what} name "${name}" is not a valid container name (a DNS-1123 label): ${problem}`);
     }
@@ -361,11 +404,11 @@ function stepPlan(step: Step): StepPlan {
 }
 
 /**
- * What a container effectively requests, read through cdk8s-plus' public `Container.resources`
- * exactly as cdk8s-plus writes it (cpu as given, memory in Mi, ephemeral storage in Gi): requests,
- * and for a resource with only a limit the limit (Kubernetes copies it).
+ * A container's requests and limits as cdk8s-plus will write them (cpu as given, memory in Mi,
+ * ephemeral storage in Gi), read through its public `Container.resources` without building the
+ * whole container: what `effectiveRequests` reads for the host's graph.
  */
-function requestsOf(container: kplus.Container): Record<string, string> {
+function kubeResources(container: kplus.Container): AnyResourceRequirements {
   const r = container.resources;
   const quantities = (cpu?: kplus.Cpu, memory?: { toMebibytes(): number }, storage?: { toGibibytes(): number }) => ({
     ...cpu ? { cpu: cpu.amount } : {},
@@ -373,7 +416,18 @@ function requestsOf(container: kplus.Container): Record<string, string> {
     ...storage ? { 'ephemeral-storage': `${storage.toGibibytes()}Gi` } : {},
   });
   return {
-    ...quantities(r?.cpu?.limit, r?.memory?.limit, r?.ephemeralStorage?.limit),
-    ...quantities(r?.cpu?.request, r?.memory?.request, r?.ephemeralStorage?.request),
+    requests: quantities(r?.cpu?.request, r?.memory?.request, r?.ephemeralStorage?.request),
+    limits: quantities(r?.cpu?.limit, r?.memory?.limit, r?.ephemeralStorage?.limit),
   };
+}
+
+/**
+ * Why the host's object name would be refused by the API server, or undefined: a DNS-1123
+ * subdomain, and for a Job at most 63 characters (the API server copies a Job's name into the
+ * `job-name` label of its pod template, pkg/registry/batch/job/strategy.go `generateSelector`, and
+ * a label value holds at most 63).
+ */
+function objectNameProblem(host: PodHost): string | undefined {
+  const problem = dnsSubdomainProblem(host.name, false, host instanceof kplus.Job ? 63 : 253);
+  return problem && (host instanceof kplus.Job ? `${problem} (a Job's name is also the job-name label of its pods)` : problem);
 }

@@ -5,10 +5,11 @@ import { workflowLimitProblems } from './argo/limits';
 import { ARGO_API_VERSION, ArgoContainer, ArgoStep, buildWorkflow } from './argo/workflow';
 import { StepGraph } from './graph/step-graph';
 import { LimitProblem, StepLimitError } from './limit-problem';
-import { graphAnnotation } from './pod/args';
-import * as layout from './pod/layout';
+import { dnsSubdomainProblem } from './rules/names';
 import { Step, StepOptions, StepPlacement } from './step';
 import { IStepHost, StepHost } from './step-host';
+import { graphAnnotation } from './wire/graph';
+import * as layout from './wire/layout';
 import { WorkflowWorkspace } from './workflow-workspace';
 
 /** Which Argo object a `StepWorkflow` synthesises. */
@@ -278,17 +279,8 @@ function argoContainer(c: kplus.Container): ArgoContainer {
  */
 const MAX_WORKFLOW_NAME = 63;
 const MAX_GENERATE_NAME = MAX_WORKFLOW_NAME - 5;
-
-/** A DNS-1123 subdomain of at most `max` characters (object names, service account names); `prefix` allows a trailing '-'. */
-function dnsSubdomainProblem(value: string, prefix: boolean, max: number): string | undefined {
-  const body = prefix ? value.replace(/-$/, '') : value;
-  if (value.length === 0 || value.length > max || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(body)) {
-    return `must be a DNS-1123 subdomain of at most ${max} characters: lowercase letters, digits, '-' and '.', `
-      + 'starting and ending with a letter or digit'
-      + (prefix ? ` (Argo rejects Workflow names over ${MAX_WORKFLOW_NAME} characters, and the generated name adds 5)` : '');
-  }
-  return undefined;
-}
+/** Why Argo's limit applies to the generated name, for the message. */
+const ARGO_NAME_NOTE = ` (Argo rejects Workflow names over ${MAX_WORKFLOW_NAME} characters, and the generated name adds 5)`;
 
 /** Checks the Workflow-level props at construction, naming the prop and how to fix it. */
 function checkWorkflowProps(path: string, props: StepWorkflowProps): void {
@@ -304,8 +296,8 @@ function checkWorkflowProps(path: string, props: StepWorkflowProps): void {
     }
   };
   if (props.generateName !== undefined) {
-    const p = dnsSubdomainProblem(props.generateName, true, MAX_GENERATE_NAME);
-    if (p) fail(`generateName "${props.generateName}"`, p);
+    const p = dnsSubdomainProblem(props.generateName, true, MAX_WORKFLOW_NAME);
+    if (p) fail(`generateName "${props.generateName}"`, p + ARGO_NAME_NOTE);
   }
   if (props.serviceAccountName !== undefined) {
     const p = dnsSubdomainProblem(props.serviceAccountName, false, 253);

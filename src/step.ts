@@ -1,13 +1,15 @@
+/**
+ * A step, the results it declares and the conditions it runs under: the step API of every host.
+ * One file because the three types refer to each other (a `Step` has a `RunIf`, a `RunIf` reads a
+ * `StepResult`, a `StepResult` belongs to a `Step`): split, they would import each other in a
+ * cycle. The rules on their options are in src/rules/, pure; the host checks them before a step
+ * exists.
+ */
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
-import { RunIf, runIfProblems } from './run-if';
-import { StepResult, envNameProblem, resultNameProblem } from './step-result';
-
-/** The most retries a step can have: with the backoff capped at 30 s, about 8 hours of waiting. */
-const MAX_RETRIES = 1000;
-
-/** The longest timeout: Go's time.Duration counts nanoseconds in an int64 (about 292 years). */
-const MAX_TIMEOUT_MS = 9_223_372_036_854;
+import { RunIfPlan, runIfText } from './plan';
+import { dependencyProblem } from './rules/step';
+import { resultsDir } from './wire/layout';
 
 /**
  * What a failed step means for the steps that depend on it.
@@ -136,19 +138,7 @@ export class Step {
     /** For a finally step: the steps it waits for (every step that is not a finally step). */
     private readonly finallyDeps?: () => Step[],
   ) {
-    const retries = options.retries ?? 0;
-    if (!Number.isInteger(retries) || retries < 0 || retries > MAX_RETRIES) {
-      throw new Error(`Step "${name}": retries must be a whole number from 0 to ${MAX_RETRIES} (got ${retries})`);
-    }
-    if (options.timeout) {
-      const ms = options.timeout.toMilliseconds({ integral: false });
-      if (!(ms > 0)) throw new Error(`Step "${name}": timeout must be longer than zero; leave it out for no time limit`);
-      if (!Number.isInteger(ms) || ms > MAX_TIMEOUT_MS) {
-        throw new Error(`Step "${name}": timeout must be a whole number of milliseconds up to ${MAX_TIMEOUT_MS} `
-          + `(about 292 years, the wrapper's longest duration); got ${ms} ms`);
-      }
-    }
-    this.retries = retries;
+    this.retries = options.retries ?? 0;
     this.timeout = options.timeout;
     this.onError = options.onError ?? OnError.STOP;
     this.isFinally = finallyDeps !== undefined;
@@ -159,7 +149,6 @@ export class Step {
       ...options.nodeSelector ? { nodeSelector: { ...options.nodeSelector } } : {},
       ...options.tolerations ? { tolerations: [...options.tolerations] } : {},
     };
-    this.checkConditionsAndResults(container);
     this.addDependency(...options.dependsOn ?? []);
   }
 
@@ -189,56 +178,123 @@ export class Step {
    * cycles are reported then.
    */
   public addDependency(...steps: Step[]): void {
-    if (this.isFinally && steps.length > 0) {
-      throw new Error(`Step "${this.name}" is a finally step: it already waits for every other step; `
-        + 'leave its dependencies out');
-    }
     for (const dep of steps) {
-      if (dep === this) {
-        throw new Error(`Step "${this.name}" cannot depend on itself: remove it from its own dependencies`);
-      }
-      if (dep.owner !== this.owner) {
-        throw new Error(`Step "${this.name}" cannot depend on "${dep.name}": "${dep.name}" belongs to another pod, `
-          + 'and steps only wait for steps of their own pod');
-      }
+      const problem = dependencyProblem(this, dep.name, { self: dep === this, foreign: dep.owner !== this.owner });
+      if (problem) throw new Error(problem);
       if (!this.deps.includes(dep)) {
         this.deps.push(dep);
         this.onEdgesChanged();
       }
     }
   }
+}
 
-  /** Throws, naming this step, for results, resultEnv or runIf that can never work. */
-  private checkConditionsAndResults(container: kplus.Container): void {
-    const problems: string[] = [];
-    for (const [i, name] of this.results.entries()) {
-      const problem = resultNameProblem(name);
-      if (problem) problems.push(`result name "${name}" is invalid: ${problem}`);
-      else if (this.results.indexOf(name) !== i) problems.push(`result "${name}" is declared twice`);
-    }
-    const ownEnv = new Set(Object.keys(container.env.variables));
-    for (const [env, result] of Object.entries(this.resultEnv)) {
-      const problem = envNameProblem(env);
-      if (problem) problems.push(`resultEnv name "${env}" cannot be used: ${problem}`);
-      else if (ownEnv.has(env)) problems.push(`${env} is set both in env and in resultEnv: rename one of them`);
-      if (!(result instanceof StepResult)) {
-        problems.push(`resultEnv ${env} is not a StepResult: get one with step.result(name)`);
-      } else if (result.step.owner !== this.owner) {
-        problems.push(`resultEnv ${env} reads ${result}, a result of a step of another pod: results pass only `
-          + 'between steps of one pod');
-      }
-    }
-    const read = this.runIf.result;
-    if (read && read.step.owner !== this.owner) {
-      problems.push(`runIf reads ${read}, a result of a step of another pod: results pass only between steps of one pod`);
-    }
-    if (this.isFinally && this.runIf._toPlan().kind !== 'always') {
-      problems.push(`a finally step runs whatever happened, so its runIf can only be RunIf.always() (got ${this.runIf}): `
-        + 'leave runIf out, or add the step with addStep() and a dependsOn');
-    }
-    const runIf = runIfProblems(this.name, this.runIf);
-    if (problems.length + runIf.length > 0) {
-      throw new Error([...problems.map(p => `Step "${this.name}": ${p}`), ...runIf].join('\n'));
-    }
+/**
+ * When a step runs, once its dependencies have ended (`StepOptions.runIf`).
+ *
+ * A step skipped because its condition is false ends `Skipped` with exit 0: a condition never
+ * fails the run. See docs/contract.md for the full precedence table.
+ */
+export class RunIf {
+  /**
+   * Run when every dependency succeeded (a failure under `OnError.CONTINUE` counts as succeeded);
+   * otherwise the step is skipped. The default.
+   */
+  public static allSucceeded(): RunIf {
+    return new RunIf({ kind: 'allSucceeded' });
+  }
+
+  /**
+   * Run once every dependency has ended, whatever happened to it (succeeded, failed, skipped, timed
+   * out, lost, aborted). Not stopped by `failFast`: for clean-up and uploads.
+   */
+  public static always(): RunIf {
+    return new RunIf({ kind: 'always' });
+  }
+
+  /**
+   * Run once every dependency has ended and at least one of them did not succeed (failed, timed
+   * out, lost, aborted, skipped because of a failure, or skipped by its condition); otherwise the
+   * step is skipped (exit 0). A failure under `OnError.CONTINUE` counts as succeeded. Not stopped
+   * by `failFast`: for notifications.
+   */
+  public static anyFailed(): RunIf {
+    return new RunIf({ kind: 'anyFailed' });
+  }
+
+  /**
+   * Run when every dependency succeeded and `result` is one of `values` (compared verbatim);
+   * otherwise the step is skipped (exit 0). A result of a step that did not succeed is unset, and
+   * an unset result is in no list. The step also waits for the result's producer.
+   * @param result the result to compare, from `Step.result(name)`
+   * @param values the values that let the step run: at least one
+   */
+  public static resultIn(result: StepResult, values: string[]): RunIf {
+    return new RunIf({ kind: 'resultIn', result: ref(result), values: [...values] }, result);
+  }
+
+  /**
+   * Run when every dependency succeeded and `result` is set and none of `values` (compared
+   * verbatim); otherwise the step is skipped (exit 0). An unset result makes the condition false
+   * too. The step also waits for the result's producer.
+   * @param result the result to compare, from `Step.result(name)`
+   * @param values the values that keep the step from running: at least one
+   */
+  public static resultNotIn(result: StepResult, values: string[]): RunIf {
+    return new RunIf({ kind: 'resultNotIn', result: ref(result), values: [...values] }, result);
+  }
+
+  private constructor(private readonly plan: RunIfPlan, private readonly compared?: StepResult) {}
+
+  /** The result the condition reads, if any. */
+  public get result(): StepResult | undefined {
+    return this.compared;
+  }
+
+  /** Short form for messages: `always`, `resultIn(build.channel, ["stable","beta"])`. */
+  public toString(): string {
+    return runIfText(this.plan);
+  }
+
+  /** @internal */
+  public _toPlan(): RunIfPlan {
+    return this.plan;
+  }
+}
+
+function ref(result: StepResult) {
+  return { step: result.step.name, name: result.name };
+}
+
+/**
+ * A result a step declares (`StepOptions.results`): a small value its command writes to a file,
+ * which later steps read through `StepOptions.resultEnv` or a `RunIf.resultIn()` condition.
+ * Get one with `Step.result(name)`.
+ */
+export class StepResult {
+  /** @internal */
+  public static _create(step: Step, name: string): StepResult {
+    return new StepResult(step, name);
+  }
+
+  /**
+   * The file the step's command writes the value to (one trailing newline is trimmed), known at
+   * synthesis: `/cdk8s-steps/steps/<step>/results/<name>`. The directory is also in the step's
+   * environment as `CDK8S_STEPS_RESULTS`.
+   */
+  public readonly path: string;
+
+  private constructor(
+    /** The step that declares and writes the result. */
+    public readonly step: Step,
+    /** The result's name, as declared in `StepOptions.results`. */
+    public readonly name: string,
+  ) {
+    this.path = `${resultsDir(step.name)}/${name}`;
+  }
+
+  /** `<step>.<name>`, as the wire and the messages write it. */
+  public toString(): string {
+    return `${this.step.name}.${this.name}`;
   }
 }

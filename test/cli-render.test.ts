@@ -11,7 +11,7 @@ import { stepViews } from '../src/cli/model';
 import { renderGraph } from '../src/cli/render/graph';
 import { PLAIN_NODE_COLOR, REASON_COLORS } from '../src/cli/render/svg';
 import { renderTimeline } from '../src/cli/render/timeline';
-import { parseReport } from '../src/local';
+import { parseReport } from '../src/wire/report';
 
 const dir = scratch();
 

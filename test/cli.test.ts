@@ -7,14 +7,16 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Pod } from 'kubernetes-models/v1';
 import { newStepPod, runBin, scratch, writeManifest } from './cli-helpers';
-import { parseGraphAnnotation, topologicalOrder } from '../src/cli/graph-annotation';
 import { parseDocuments, pickWorkload } from '../src/cli/manifest';
-import { outcome, stepViews } from '../src/cli/model';
+import { outcome, stepViews, topologicalOrder } from '../src/cli/model';
 import { Progress } from '../src/cli/progress';
 import { podSteps } from '../src/cli/status';
 import { stepTable } from '../src/cli/table';
 import { toDot, toMermaid } from '../src/cli/text-graph';
-import { ContainerResult, containersConf, cutToBytes, hardLimits, kubeletMessageBudget, kubePod, parseK8sFileLog, parseReport, Manifest } from '../src/local';
+import { ContainerResult, containersConf, cutToBytes, hardLimits, kubePod, parseK8sFileLog, Manifest } from '../src/local';
+import { kubeletMessageLimit } from '../src/wire/budget';
+import { readGraphAnnotation } from '../src/wire/graph';
+import { parseReport } from '../src/wire/report';
 
 const dir = scratch();
 
@@ -31,22 +33,22 @@ function diamond() {
 
 describe('the graph annotation', () => {
   test('version 2: names and indexes', () => {
-    const g = parseGraphAnnotation('{"version":2,"steps":["a","b","c"],"dependsOn":[[],[0],[0,1]]}', 'p');
+    const g = readGraphAnnotation('{"version":2,"steps":["a","b","c"],"dependsOn":[[],[0],[0,1]]}', 'p');
     expect(g.steps).toEqual(['a', 'b', 'c']);
     expect(g.dependsOn.get('c')).toEqual(['a', 'b']);
   });
 
   test('version 1: step -> dependencies', () => {
-    const g = parseGraphAnnotation('{"a":[],"b":["a"]}', 'p');
+    const g = readGraphAnnotation('{"a":[],"b":["a"]}', 'p');
     expect(g.steps).toEqual(['a', 'b']);
     expect(g.dependsOn.get('b')).toEqual(['a']);
   });
 
   test('an unknown version or a malformed value is a named error', () => {
-    expect(() => parseGraphAnnotation('{"version":3,"steps":[],"dependsOn":[]}', 'pod x')).toThrow(/pod x: graph annotation version 3 .* upgrade cdk8s-steps/);
-    expect(() => parseGraphAnnotation('{"version":2,"steps":["a"],"dependsOn":[[1]]}', 'pod x')).toThrow(/malformed/);
-    expect(() => parseGraphAnnotation('{"b":["nope"]}', 'pod x')).toThrow(/at step "b"/);
-    expect(() => parseGraphAnnotation('not json', 'pod x')).toThrow(/not JSON/);
+    expect(() => readGraphAnnotation('{"version":3,"steps":[],"dependsOn":[]}', 'pod x')).toThrow(/pod x: graph annotation version 3 .* upgrade cdk8s-steps/);
+    expect(() => readGraphAnnotation('{"version":2,"steps":["a"],"dependsOn":[[1]]}', 'pod x')).toThrow(/malformed/);
+    expect(() => readGraphAnnotation('{"b":["nope"]}', 'pod x')).toThrow(/at step "b"/);
+    expect(() => readGraphAnnotation('not json', 'pod x')).toThrow(/not JSON/);
   });
 
   test('the synthesised annotation reads back as declared', () => {
@@ -56,7 +58,7 @@ describe('the graph annotation', () => {
   });
 
   test('topological order keeps declaration order among ready steps', () => {
-    const g = parseGraphAnnotation('{"version":2,"steps":["z","y","x","w"],"dependsOn":[[3],[],[1],[]]}', 'p');
+    const g = readGraphAnnotation('{"version":2,"steps":["z","y","x","w"],"dependsOn":[[3],[],[1],[]]}', 'p');
     expect(topologicalOrder(g)).toEqual(['y', 'x', 'w', 'z']);
   });
 });
@@ -79,8 +81,8 @@ describe('reports read back (docs/contract.md)', () => {
   });
 
   test('the kubelet budget and cut', () => {
-    expect(kubeletMessageBudget(1)).toBe(4096);
-    expect(kubeletMessageBudget(301)).toBe(40);
+    expect(kubeletMessageLimit(1)).toBe(4096);
+    expect(kubeletMessageLimit(301)).toBe(40);
     expect(cutToBytes('héllo', 2)).toBe('h\ufffd');
     expect(cutToBytes('abc', 9)).toBe('abc');
   });
@@ -207,13 +209,13 @@ describe('status of a Pod (kubelet fields)', () => {
   test('the kubelet cuts the termination message to its budget', () => {
     const long = report('a', 'Succeeded', 0, T, T + 1) + ' '.repeat(5000);
     const pod = kubePod(manifest(), [ctr('a', { terminationMessage: long })]);
-    const budget = kubeletMessageBudget(pod.spec.initContainers.length + pod.spec.containers.length);
+    const budget = kubeletMessageLimit(pod.spec.initContainers.length + pod.spec.containers.length);
     expect(Buffer.byteLength(pod.status.containerStatuses[0].state.terminated.message)).toBe(budget);
   });
 });
 
 describe('outputs', () => {
-  const g = parseGraphAnnotation('{"version":2,"steps":["a","b-x"],"dependsOn":[[],[0]]}', 'p');
+  const g = readGraphAnnotation('{"version":2,"steps":["a","b-x"],"dependsOn":[[],[0]]}', 'p');
 
   test('mermaid and dot name every step and edge', () => {
     expect(toMermaid(g)).toBe('graph LR\n  s0["a"]\n  s1["b-x"]\n  s0 --> s1\n');

@@ -30,7 +30,7 @@ const LEFTOVERS = [
 /** The bundled dependencies (the CLI's yaml and dagre, and dagre's graphlib), as package.json names them. */
 const BUNDLED: string[] = [...JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).bundledDependencies, '@dagrejs/graphlib'];
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-const ALLOWED = new RegExp('^(lib\\/.+\\.(js|d\\.ts)|\\.jsii|API\\.md|README\\.md|LICENSE|package\\.json|release-image\\.json|docs\\/.+\\.md'
+const ALLOWED = new RegExp('^(lib\\/.+\\.(js|d\\.ts|json)|\\.jsii|API\\.md|README\\.md|LICENSE|package\\.json|release-image\\.json|docs\\/.+\\.md'
   + '|binaries\\/entrypoint-linux-(amd64|arm64)|binaries\\/entrypoint\\.json'
   + `|node_modules\\/(${BUNDLED.map(escape).join('|')})\\/.+)$`);
 
@@ -83,6 +83,8 @@ describe('npm pack from a fresh checkout', () => {
   test('holds the compiled library (built by prepack), the CLI, its jsii manifest and the bundled dependencies', () => {
     expect(files).toEqual(expect.arrayContaining([
       'lib/index.js', 'lib/index.d.ts', 'lib/cli/main.js', '.jsii', 'package.json', 'README.md', 'LICENSE', 'API.md',
+      // the run conditions the library and the entrypoint's Go tests both read (src/wire/run-if.ts imports it)
+      'lib/wire/run-if-conditions.json',
       ...BUNDLED.map(dep => `node_modules/${dep}/package.json`),
     ]));
   });

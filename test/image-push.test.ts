@@ -24,10 +24,11 @@ import * as zlib from 'zlib';
 import { Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import { Entrypoint, StepPod } from '../src';
+import { ensureImages, STEP_IMAGE } from './e2e/images';
 import { imageCommand } from '../src/cli/image';
 import { buildEntrypointImage } from '../src/image/build';
 import { packagedEntrypoint } from '../src/image/packaged';
-import { ensureImages, isCI, podman, podmanStatus, PodResult, runPod, STEP_IMAGE } from '../src/local';
+import { isCI, podman, podmanStatus, PodResult, runPod } from '../src/local';
 import { localEntrypointImage, packagedContractVersion } from '../src/local/entrypoint-image';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

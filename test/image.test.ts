@@ -20,7 +20,7 @@ import { binariesDir, MissingEntrypointBinariesError, packagedContractVersion, p
 import { pushTarget } from '../src/image/push';
 import { tarArchive } from '../src/image/tar';
 import { checkContract, ContractMismatchError } from '../src/local/entrypoint-image';
-import { CONTRACT_VERSION } from '../src/pod/args';
+import { CONTRACT_VERSION } from '../src/wire/args';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const layoutReader = require('../entrypoint-image/oci-layout.js');

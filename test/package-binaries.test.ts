@@ -12,7 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { packagedEntrypoint, readBinary } from '../src/image/packaged';
 import { isCI } from '../src/local';
-import { CONTRACT_VERSION } from '../src/pod/args';
+import { CONTRACT_VERSION } from '../src/wire/args';
 
 const ROOT = path.resolve(__dirname, '..');
 const goMissing = spawnSync('go', ['version']).error !== undefined;

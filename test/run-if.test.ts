@@ -1,8 +1,12 @@
 import { Testing } from 'cdk8s';
 import * as fc from 'fast-check';
-import { StepPod } from '../src';
-import { RunIf, runIfProblems } from '../src/run-if';
-import { envNameProblem, resultNameProblem } from '../src/step-result';
+import { RunIf, StepPod } from '../src';
+import { Plan, RUN_IF_KINDS, RunIfKind, RunIfPlan } from '../src/plan';
+import { envNameProblem, resultNameProblem } from '../src/rules/names';
+import { runIfProblems } from '../src/rules/step';
+import { readWrapperArgs, wrapperArgs } from '../src/wire/args';
+import { WRAPPER_PATH } from '../src/wire/layout';
+import { RUN_IF_CONDITIONS, runIfCondition } from '../src/wire/run-if';
 
 function build() {
   const pod = new StepPod(Testing.chart(), 'pod');
@@ -31,15 +35,15 @@ describe('RunIf', () => {
 
   test('problems: no values, NUL, longer than a result can be', () => {
     const channel = build().result('channel');
-    expect(runIfProblems('deploy', RunIf.resultIn(channel, ['stable']))).toEqual([]);
-    expect(runIfProblems('deploy', RunIf.always())).toEqual([]);
-    expect(runIfProblems('deploy', RunIf.resultIn(channel, []))).toEqual([
+    expect(runIfProblems('deploy', RunIf.resultIn(channel, ['stable'])._toPlan())).toEqual([]);
+    expect(runIfProblems('deploy', RunIf.always()._toPlan())).toEqual([]);
+    expect(runIfProblems('deploy', RunIf.resultIn(channel, [])._toPlan())).toEqual([
       'Step "deploy": runIf resultIn(build.channel) has no values: give at least one value to compare the result with',
     ]);
-    expect(runIfProblems('deploy', RunIf.resultNotIn(channel, ['a\0b']))[0]).toMatch(/Step "deploy".*NUL/);
-    expect(runIfProblems('deploy', RunIf.resultIn(channel, ['é'.repeat(2049)]))[0])
+    expect(runIfProblems('deploy', RunIf.resultNotIn(channel, ['a\0b'])._toPlan())[0]).toMatch(/Step "deploy".*NUL/);
+    expect(runIfProblems('deploy', RunIf.resultIn(channel, ['é'.repeat(2049)])._toPlan())[0])
       .toMatch(/Step "deploy".*4098 bytes long.*at most 4096/);
-    expect(runIfProblems('deploy', RunIf.resultIn(channel, ['é'.repeat(2048)]))).toEqual([]);
+    expect(runIfProblems('deploy', RunIf.resultIn(channel, ['é'.repeat(2048)])._toPlan())).toEqual([]);
   });
 });
 
@@ -95,5 +99,42 @@ describe('environment variable names', () => {
     ['CDK8S_STEPS_RESULTS', /set by the step wrapper/],
   ])('%j is refused', (name, why) => {
     expect(envNameProblem(name)).toMatch(why);
+  });
+});
+
+describe('the run conditions: the library, its wire and src/wire/run-if-conditions.json (read by the Go tests) list the same', () => {
+  const listed = RUN_IF_CONDITIONS.map(c => c.kind).sort();
+
+  test('every kind of the plan is listed, with whether it reads a result', () => {
+    expect(Object.keys(RUN_IF_KINDS).sort()).toEqual(listed);
+    for (const c of RUN_IF_CONDITIONS) expect(RUN_IF_KINDS[c.kind as RunIfKind]).toEqual({ readsResult: c.readsResult });
+  });
+
+  test('every RunIf factory makes a listed kind, and every listed kind has a factory', () => {
+    const channel = build().result('channel');
+    const factories = Object.getOwnPropertyNames(RunIf).filter(n => typeof (RunIf as unknown as Record<string, unknown>)[n] === 'function');
+    const kinds = factories.map(n => ((RunIf as unknown as Record<string, (r: unknown, v: string[]) => RunIf>)[n])(channel, ['x'])._toPlan().kind);
+    expect([...new Set(kinds)].sort()).toEqual(listed);
+    expect(kinds).toHaveLength(factories.length);
+  });
+
+  test('one default condition, written without -run_if; every other kind as its flag', () => {
+    expect(RUN_IF_CONDITIONS.filter(c => c.default).map(c => c.kind)).toEqual([RunIf.allSucceeded()._toPlan().kind]);
+    const plan = (runIf: RunIfPlan): Plan => ({
+      steps: [{ name: 'p', dependsOn: [], retries: 0, continueOnError: false, runIf, results: ['v'], resultEnv: [], isFinally: false }],
+      failFast: false,
+      workspace: false,
+    });
+    for (const c of RUN_IF_CONDITIONS) {
+      const runIf = (c.readsResult ? { kind: c.kind, result: { step: 'q', name: 'v' }, values: ['x'] } : { kind: c.kind }) as RunIfPlan;
+      const p = plan(runIf);
+      const flags = readWrapperArgs([WRAPPER_PATH], wrapperArgs(p.steps[0], p, 100, ['true'], []))!.flags;
+      expect(flags.get('run_if')).toEqual(c.default ? undefined : [c.flag]);
+      expect(flags.get('result')).toEqual(c.readsResult ? ['q.v'] : undefined);
+    }
+  });
+
+  test('a kind the list lacks is an error that says where to add it', () => {
+    expect(() => runIfCondition('sometimes' as RunIfKind)).toThrow(/run condition sometimes is missing from src\/wire\/run-if-conditions.json/);
   });
 });

@@ -1,7 +1,7 @@
 /** The step API shared by StepPod and StepJob (IStepHost), and what it relies on in cdk8s-plus. */
 import { Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
-import { IStepHost, StepJob, StepPod } from '../src';
+import { IStepHost, StepJob, StepPod, StepWorkflow } from '../src';
 import { restrictedViolations } from './pss';
 import { container, podSpec, synthJob, synthPod } from './synth';
 
@@ -155,5 +155,51 @@ describe('isolation and Pod Security Standard restricted (issue 9)', () => {
       'container a: adds capability SYS_ADMIN', 'container a: does not drop ALL capabilities',
       'container b: seccompProfile Unconfined', 'container b: seccompProfile is Unconfined',
     ]);
+  });
+});
+
+/** Every host, with metadata given (a StepWorkflow runs without the Argo controller here: synthesis only). */
+const named: Array<[string, (chart: any, name?: string) => IStepHost]> = [
+  ['StepPod', (chart, name) => new StepPod(chart, 'pod', name !== undefined ? { metadata: { name } } : {})],
+  ['StepJob', (chart, name) => new StepJob(chart, 'job', name !== undefined ? { metadata: { name } } : {})],
+  ['StepWorkflow', (chart, name) => new StepWorkflow(chart, 'wf', name !== undefined ? { metadata: { name } } : {})],
+];
+
+describe.each(named)('%s: names Kubernetes refuses are refused at synthesis, naming the field (issue 18, item 10)', (kind, create) => {
+  const synthWith = (name: string) => {
+    const chart = Testing.chart();
+    create(chart, name).addStep('a', { image: IMAGE, command: ['true'] });
+    return () => Testing.synth(chart);
+  };
+
+  test.each(['MyPod', 'my_pod', 'pod-', '-pod', 'a..b', ''])('metadata.name %j', (name) => {
+    expect(synthWith(name)).toThrow(new RegExp(`${kind} "[^"]+": metadata.name "${name.replace(/\./g, '\\.')}" must be a DNS-1123 subdomain of at most \\d+ characters`));
+  });
+
+  test('valid names synthesise, dots included', () => {
+    for (const name of ['my-pod', 'build.v1', 'x'.repeat(63)]) expect(synthWith(name)).not.toThrow();
+  });
+
+  test('the longest name: 63 for a Job (its name becomes its pods\' job-name label), else 253', () => {
+    const max = kind === 'StepJob' ? 63 : 253;
+    expect(synthWith('a'.repeat(max))).not.toThrow();
+    expect(synthWith('a'.repeat(max + 1))).toThrow(new RegExp(`metadata.name "a{${max + 1}}" must be a DNS-1123 subdomain of at most ${max} characters`));
+  });
+});
+
+describe.each(named)('%s: a step may not set the wrapper\'s CDK8S_STEPS_* variables (issue 18, item 8)', (_kind, create) => {
+  test('in envVariables: refused at addStep(), naming the step and the variable; nothing is added', () => {
+    const host = create(Testing.chart());
+    expect(() => host.addStep('build', { image: IMAGE, command: ['true'], envVariables: { CDK8S_STEPS_RESULTS: kplus.EnvValue.fromValue('/tmp') } }))
+      .toThrow('Step "build" sets CDK8S_STEPS_RESULTS in its env: names starting with CDK8S_STEPS_ are set by the step wrapper; rename it');
+    expect(host.steps).toEqual([]);
+  });
+
+  test('added to the container later: refused at synthesis', () => {
+    const chart = Testing.chart();
+    const step = create(chart).addStep('build', { image: IMAGE, command: ['true'], envVariables: { CDK8S_STEPSX: kplus.EnvValue.fromValue('ok') } });
+    expect(() => Testing.synth(chart)).not.toThrow();
+    step.container.env.addVariable('CDK8S_STEPS_ANYTHING', kplus.EnvValue.fromValue('x'));
+    expect(() => Testing.synth(chart)).toThrow(/Step "build" sets CDK8S_STEPS_ANYTHING in its env: names starting with CDK8S_STEPS_ are set by the step wrapper/);
   });
 });

@@ -4,6 +4,7 @@ import { Job as JobModel } from 'kubernetes-models/batch/v1';
 import { Pod as PodModel } from 'kubernetes-models/v1';
 import { restrictedViolations } from './pss';
 import { StepJob, StepJobProps, StepPod, StepPodProps } from '../src';
+import { readWrapperArgs } from '../src/wire/args';
 
 /**
  * Builds a StepPod in a fresh chart, lets `build` add steps, and returns the synthesised Pod
@@ -49,11 +50,11 @@ export function container(manifest: any, name: string): any {
   return found;
 }
 
-/** The value of one `-flag=value` argument of a step container, or undefined. */
+/** The value of one `-flag=value` argument of a step container (the first, if repeated), or undefined. */
 export function flag(c: any, name: string): string | undefined {
-  const prefix = `-${name}=`;
-  const args: string[] = c.args.slice(0, c.args.indexOf('--'));
-  return args.find(a => a.startsWith(prefix))?.slice(prefix.length);
+  const read = readWrapperArgs(c.command, c.args);
+  if (!read) throw new Error(`container ${c.name} does not run through the wrapper`);
+  return read.flags.get(name)?.[0];
 }
 
 /**

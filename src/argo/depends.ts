@@ -7,7 +7,7 @@
  * every operand here names its result. Argo evaluates a task's `depends` only once every task it
  * names is fulfilled, so "every dependency ended" needs no operand of its own.
  */
-import { ResultRef, RunIfPlan, StepPlan } from '../plan';
+import { ResultRef, RunIfPlan, StepPlan, unreachable } from '../plan';
 
 /** Every result an ended task can have (Daemoned never applies: steps are not daemons). */
 const ENDED = ['Succeeded', 'Failed', 'Errored', 'Skipped', 'Omitted'];
@@ -56,8 +56,12 @@ export function dependsExpression(runIf: RunIfPlan['kind'], deps: DependsOperand
       const failing = deps.map(d => anyOf(d.name, d.continueOnError ? NOT_RUN : FAILED));
       return failing.length === 1 ? failing[0] : `(${failing.join(' || ')})`;
     }
-    default:
+    case 'allSucceeded':
+    case 'resultIn':
+    case 'resultNotIn':
       return deps.map(succeeded).join(' && ');
+    default:
+      return unreachable(runIf, 'run condition');
   }
 }
 
@@ -78,8 +82,18 @@ export function resultValueExpression(ref: ResultRef): string {
  */
 export function whenExpression(step: StepPlan): string | undefined {
   const runIf = step.runIf;
-  if (runIf.kind === 'anyFailed' && step.dependsOn.length === 0) return 'false';
-  if (runIf.kind !== 'resultIn' && runIf.kind !== 'resultNotIn') return undefined;
+  switch (runIf.kind) {
+    case 'anyFailed':
+      return step.dependsOn.length === 0 ? 'false' : undefined;
+    case 'allSucceeded':
+    case 'always':
+      return undefined;
+    case 'resultIn':
+    case 'resultNotIn':
+      break;
+    default:
+      return unreachable(runIf, 'run condition');
+  }
   const task = `tasks[${quote(runIf.result.step)}]`;
   const value = `${task}.outputs.parameters[${quote(runIf.result.name)}]`;
   const test = `${value} in [${runIf.values.map(quote).join(', ')}]`;

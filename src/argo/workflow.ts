@@ -15,13 +15,12 @@ import { MAX_DAG_TASKS } from './limits';
 import { DagLayout, layoutDag } from './nesting';
 import { CONTINUE_TEMPLATE, DAG_TEMPLATE, FINALLY_TEMPLATE, argoProblems, continueTask } from './rules';
 import { StepTemplateRef, ValueFn, shareTemplates } from './shapes';
-import * as layout from '../pod/layout';
 import { restricted } from '../pod/transform';
+import * as layout from '../wire/layout';
 
 export const ARGO_API_VERSION = 'argoproj.io/v1alpha1';
 /** The emptyDir every step with results writes them to (at the path the pod target uses too). */
 export const RESULTS_VOLUME = 'cdk8s-steps-results';
-export const RESULTS_ENV = 'CDK8S_STEPS_RESULTS';
 
 /** A container and the volumes its mounts name. */
 export interface ArgoContainer {
@@ -73,11 +72,6 @@ export interface WorkflowOptions {
    * Tests lower it to exercise the nesting on small graphs, and raise it for the flat mapping.
    */
   readonly maxDagTasks?: number;
-}
-
-/** Directory of a step's result files: the same path as in a pod (docs/contract.md). */
-export function resultsDir(step: string): string {
-  return `${layout.stateDir(step)}/results`;
 }
 
 /** The problems that stop the transformation (Argo's rules and what the inputs miss). */
@@ -265,12 +259,12 @@ function stepTemplate(step: StepPlan, input: ArgoStep, options: WorkflowOptions,
   const env: k8s.EnvVar[] = [];
   const volumes = new Map<string, k8s.Volume>();
   for (const v of input.volumes ?? []) volumes.set(v.name, v);
-  const results = step.results.length > 0 ? value('results', resultsDir(step.name)) : undefined;
+  const results = step.results.length > 0 ? value('results', layout.resultsDir(step.name)) : undefined;
   if (options.workspace) mounts.push({ name: layout.WORKSPACE_VOLUME, mountPath: layout.WORKSPACE_PATH });
   if (results !== undefined) {
     volumes.set(RESULTS_VOLUME, { name: RESULTS_VOLUME, emptyDir: {} });
     mounts.push({ name: RESULTS_VOLUME, mountPath: results });
-    env.push({ name: RESULTS_ENV, value: results });
+    env.push({ name: layout.RESULTS_ENV, value: results });
   }
   const inputs = resultInputs(step);
   for (const e of step.resultEnv) {

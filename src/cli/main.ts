@@ -12,17 +12,16 @@ import { runCommand } from './run';
 import { podSteps, statusCommand } from './status';
 import { toDot, toMermaid } from './text-graph';
 import { watchCommand } from './watch';
+import { WireError } from '../wire/errors';
 
 export const USAGE = `usage: cdk8s-steps <command> ...
 
-  run <manifest.yaml> [--pod NAME] [--timeout SECONDS] [--build-images] [--timeline FILE.svg] [--keep]
+  run <manifest.yaml> [--pod NAME] [--timeout SECONDS] [--timeline FILE.svg] [--keep]
       Plays the StepPod/StepJob of a synthesised manifest with podman, shows live progress and
       each step's logs, then a table of the step reports. Exit 0 when the run succeeded (every
       step container exited 0), 1 when it failed or timed out, 2 on a usage or podman error.
         --pod NAME          the StepPod/StepJob to run when the manifest has several
         --timeout SECONDS   give up (and remove the pod) after this long; default 600
-        --build-images      first build localhost/cdk8s-steps-entrypoint:dev and the e2e step
-                            image (needs a clone of the repository, go, busybox-static)
         --timeline FILE.svg write a Gantt chart of the run
         --keep              leave the pod and its volumes in podman
 
@@ -66,18 +65,16 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'run': {
       const { values, positionals } = parse(rest, {
-        'pod': { type: 'string' },
-        'timeout': { type: 'string' },
-        'build-images': { type: 'boolean' },
-        'timeline': { type: 'string' },
-        'keep': { type: 'boolean' },
+        pod: { type: 'string' },
+        timeout: { type: 'string' },
+        timeline: { type: 'string' },
+        keep: { type: 'boolean' },
       });
       const timeout = values.timeout === undefined ? 600 : Number(values.timeout);
       if (!(timeout > 0)) throw new CliError(`--timeout wants a number of seconds, got "${values.timeout}"`);
       return runCommand(onePositional(positionals, 'manifest'), {
         pod: values.pod as string | undefined,
         timeoutSeconds: timeout,
-        buildImages: !!values['build-images'],
         timeline: values.timeline as string | undefined,
         keep: !!values.keep,
       }, { out, err, tty: !!process.stdout.isTTY, rows: process.stdout.rows ?? 24 });
@@ -122,9 +119,9 @@ if (require.main === module) {
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   }, (e) => {
-    if (e instanceof CliError) {
+    if (e instanceof CliError || e instanceof WireError) {
       process.stderr.write(`cdk8s-steps: ${e.message}\n`);
-      process.exitCode = e.exitCode;
+      process.exitCode = e instanceof CliError ? e.exitCode : 2;
     } else {
       process.stderr.write(`cdk8s-steps: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}\n`);
       process.exitCode = 2;

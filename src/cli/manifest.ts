@@ -6,9 +6,9 @@
 import * as fs from 'fs';
 import * as YAML from 'yaml';
 import { CliError } from './errors';
-import { GRAPH_ANNOTATION, parseGraphAnnotation, StepGraphData } from './graph-annotation';
-
-export type K8sObject = { [key: string]: any };
+import { readGraphAnnotation, StepGraphData } from '../wire/graph';
+import { GRAPH_ANNOTATION } from '../wire/layout';
+import { K8sObject, stepHostOf } from '../wire/workload';
 
 /** A Pod or Job made by cdk8s-steps. */
 export interface StepWorkload {
@@ -51,26 +51,19 @@ function oneLine(s: string): string {
   return s.split('\n')[0].trim();
 }
 
-/** The annotations of a workload's pod: a Pod's own, or a Job's template's (and the Job's). */
-function podAnnotations(o: K8sObject): Record<string, string> {
-  if (o.kind === 'Job') return { ...(o.metadata?.annotations ?? {}), ...(o.spec?.template?.metadata?.annotations ?? {}) };
-  return o.metadata?.annotations ?? {};
-}
-
 /** The step workloads among `docs`; `file` names the input in messages. */
 export function stepWorkloads(docs: K8sObject[], file: string): StepWorkload[] {
   const out: StepWorkload[] = [];
   for (const o of docs) {
-    if (o.kind !== 'Pod' && o.kind !== 'Job') continue;
-    const annotation = podAnnotations(o)[GRAPH_ANNOTATION];
-    if (annotation === undefined) continue;
-    const name = String(o.metadata?.name ?? '');
+    const host = stepHostOf(o);
+    const annotation = host?.annotations[GRAPH_ANNOTATION];
+    if (!host?.pod || annotation === undefined) continue;
     out.push({
-      kind: o.kind,
-      name,
+      kind: host.kind,
+      name: host.name,
       object: o,
-      podSpec: o.kind === 'Job' ? o.spec?.template?.spec ?? {} : o.spec ?? {},
-      graph: parseGraphAnnotation(String(annotation), `${o.kind} ${name} in ${file}`),
+      podSpec: host.pod.spec,
+      graph: readGraphAnnotation(annotation, `${host.kind} ${host.name} in ${file}`),
     });
   }
   return out;

@@ -3,8 +3,9 @@
  * its state, its report, its times; and the run's outcome by the contract's rule ("the run
  * succeeded when every step container exited 0").
  */
-import { StepGraphData, topologicalOrder } from './graph-annotation';
-import { ParsedReport } from '../local/report';
+import { StepGraph } from '../graph/step-graph';
+import { StepGraphData } from '../wire/graph';
+import { StepReport } from '../wire/report';
 
 /** pending: its container has not started; waiting: started, a dependency has not ended. */
 export type StepState = 'pending' | 'waiting' | 'running' | 'ended';
@@ -16,7 +17,7 @@ export interface StepView {
   /** The container's exit code once it ended. */
   readonly containerExit?: number;
   /** The step report (termination message or completion record), when there is one. */
-  readonly report?: ParsedReport;
+  readonly report?: StepReport;
   /** Start and end (ms since the epoch): from the report when it has them, else the container's. */
   readonly startedAtMs?: number;
   readonly finishedAtMs?: number;
@@ -30,11 +31,20 @@ export interface StepView {
 export interface ContainerFacts {
   readonly started: boolean;
   readonly exitCode?: number;
-  readonly report?: ParsedReport;
+  readonly report?: StepReport;
   readonly startedAtMs?: number;
   readonly finishedAtMs?: number;
   /** Why the container is waiting (kubelet `state.waiting.reason`). */
   readonly waitingReason?: string;
+}
+
+/**
+ * The steps in a topological order that keeps declaration order among steps that are ready at the
+ * same time: the library's own `StepGraph` order. A cycle (a hand-edited annotation) is an error
+ * that names it.
+ */
+export function topologicalOrder(g: StepGraphData): string[] {
+  return StepGraph.fromNodes(g.steps.map((name) => ({ name, dependsOn: g.dependsOn.get(name) ?? [] }))).topologicalOrder();
 }
 
 /** The views of every step, in topological order. A step without a container is pending. */

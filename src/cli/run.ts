@@ -4,18 +4,17 @@
  */
 import * as fs from 'fs';
 import { CliError } from './errors';
-import { K8sObject, parseDocuments, pickWorkload, readInput, StepWorkload } from './manifest';
+import { parseDocuments, pickWorkload, readInput, StepWorkload } from './manifest';
 import { ContainerFacts, outcome, stepViews, StepView } from './model';
 import { Progress, Sink } from './progress';
 import { renderTimeline } from './render/timeline';
 import { stepTable } from './table';
-import { ContainerResult, ensureImages, podman, podmanStatus, PodTimeoutError, removePod, runPod, RunningPod, sleep } from '../local';
-import { ParsedReport } from '../local/report';
+import { ContainerResult, podman, podmanStatus, PodTimeoutError, removePod, runPod, RunningPod, sleep } from '../local';
+import { K8sObject } from '../wire/workload';
 
 export interface RunOptions {
   readonly pod?: string;
   readonly timeoutSeconds: number;
-  readonly buildImages: boolean;
   readonly timeline?: string;
   readonly keep: boolean;
 }
@@ -34,7 +33,7 @@ function facts(c: ContainerResult | undefined): ContainerFacts | undefined {
   return {
     started: c.startedAtMs !== undefined || c.state === 'running' || c.state === 'exited',
     exitCode: c.exitCode,
-    report: c.report as unknown as ParsedReport | undefined,
+    report: c.report,
     startedAtMs: c.startedAtMs,
     finishedAtMs: c.finishedAtMs,
   };
@@ -71,13 +70,9 @@ export async function runCommand(file: string, options: RunOptions, io: RunIo): 
 
   const status = podmanStatus();
   if (!status.available) throw new CliError(`${status.reason}; install it (Debian/Ubuntu: apt-get install -y podman runc) or run the manifest on a cluster`);
-  if (options.buildImages) {
-    const built = await ensureImages();
-    io.err.write(`images ready (${built.built.length ? `built ${built.built.join(', ')}` : 'up to date'})\n`);
-  }
   const missing = await missingLocalImages(w);
   if (missing.length) {
-    throw new CliError(`podman has no image ${missing.join(', ')} (imagePullPolicy Never); build the local images with --build-images, or podman build/pull them`);
+    throw new CliError(`podman has no image ${missing.join(', ')} (imagePullPolicy Never); build or pull it with podman first (docs/cli.md, "Images")`);
   }
 
   const started = Date.now();

@@ -1,6 +1,6 @@
 /** The DAG as text: Mermaid (`graph LR`) and Graphviz DOT, nodes coloured by reason when there is a run. */
-import { StepGraphData } from './graph-annotation';
 import { displayReason, StepView } from './model';
+import { StepGraphData } from '../wire/graph';
 import { REASON_COLORS, textOn, UNKNOWN_COLOR } from './render/svg';
 
 /** Mermaid node ids must be plain identifiers: step names may contain '-'. */

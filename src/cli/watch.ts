@@ -8,9 +8,10 @@
  * the `node16` module setting), never `require`.
  */
 import { CliError } from './errors';
-import { K8sObject } from './manifest';
 import { podSteps, statusExitCode } from './status';
 import { stepTable } from './table';
+import { GRAPH_ANNOTATION } from '../wire/layout';
+import { K8sObject } from '../wire/workload';
 
 const CLIENT = '@kubernetes/client-node';
 
@@ -35,7 +36,7 @@ export async function watchCommand(pod: string, namespace: string | undefined, o
       const p = podSteps(obj);
       if (!p) {
         request?.abort?.();
-        reject(new CliError(`pod ${ns}/${pod}: not made by cdk8s-steps (no cdk8s-steps/graph annotation)`));
+        reject(new CliError(`pod ${ns}/${pod}: not made by cdk8s-steps (no ${GRAPH_ANNOTATION} annotation)`));
         return;
       }
       out(`${tty ? '\x1b[2J\x1b[H' : '\n'}pod ${ns}/${pod}: ${obj.status?.phase ?? '?'} (${new Date().toISOString()})\n${stepTable(p.views)}\n`);

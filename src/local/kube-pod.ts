@@ -11,28 +11,32 @@
  * and one did not, Running while one runs, Pending before.
  */
 import { toObjects } from './play';
-import { cutToBytes, kubeletMessageBudget } from './report';
-import { ContainerResult, K8sObject, Manifest } from './types';
+import { ContainerResult, Manifest } from './types';
+import { kubeletMessageLimit } from '../wire/budget';
+import { K8sObject, stepHostOf } from '../wire/workload';
 
 /** RFC 3339 to the second, as the API server serialises metav1.Time. */
 export function kubeTime(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
-/** The pod's metadata and spec from a manifest holding one Pod or one Job. */
+/** Cuts `text` to `bytes` UTF-8 bytes, as the kubelet does (a prefix; it may end mid-character). */
+export function cutToBytes(text: string, bytes: number): string {
+  const buf = Buffer.from(text, 'utf8');
+  return buf.length <= bytes ? text : buf.subarray(0, bytes).toString('utf8');
+}
+
+/**
+ * The pod's metadata and spec from a manifest holding one Pod or one Job: a Job's pod is named
+ * `<job>-local` and carries the `job-name` label the API server gives the pods of a Job.
+ */
 function podOf(manifest: Manifest): { metadata: K8sObject; spec: K8sObject } {
-  const workload = toObjects(manifest).find((d) => d.kind === 'Pod' || d.kind === 'Job');
-  if (!workload) throw new Error('the manifest has no Pod or Job');
-  if (workload.kind === 'Pod') return { metadata: workload.metadata ?? {}, spec: workload.spec ?? {} };
-  const template = workload.spec?.template ?? {};
+  const host = toObjects(manifest).map(stepHostOf).find((h) => h?.pod);
+  if (!host?.pod) throw new Error('the manifest has no Pod or Job');
+  if (host.kind === 'Pod') return host.pod;
   return {
-    metadata: {
-      ...(template.metadata ?? {}),
-      name: `${workload.metadata?.name}-local`,
-      labels: { ...(template.metadata?.labels ?? {}), 'job-name': workload.metadata?.name },
-      annotations: { ...(workload.metadata?.annotations ?? {}), ...(template.metadata?.annotations ?? {}) },
-    },
-    spec: template.spec ?? {},
+    metadata: { ...host.pod.metadata, name: `${host.name}-local`, labels: { ...host.pod.metadata.labels, 'job-name': host.name } },
+    spec: host.pod.spec,
   };
 }
 
@@ -82,7 +86,7 @@ export function kubePod(manifest: Manifest, containers: readonly ContainerResult
   const byName = new Map(containers.map((c) => [c.name, c]));
   const inits: K8sObject[] = spec.initContainers ?? [];
   const ctrs: K8sObject[] = spec.containers ?? [];
-  const budget = kubeletMessageBudget(inits.length + ctrs.length);
+  const budget = kubeletMessageLimit(inits.length + ctrs.length);
   const initDone = inits.every((i) => {
     const c = byName.get(i.name);
     return c?.exitCode === 0 || (c?.state === 'missing' && ctrs.some((s) => byName.get(s.name)?.startedAtMs !== undefined));

@@ -3,7 +3,9 @@
  * Pure: no podman involved.
  */
 import * as YAML from 'yaml';
-import { K8sObject, Manifest } from './types';
+import { Manifest } from './types';
+import { isSidecar } from '../pod/sidecar';
+import { K8sObject, stepHostOf, STEP_HOST_KINDS } from '../wire/workload';
 
 export interface PlayPlan {
   readonly yaml: string;
@@ -23,33 +25,20 @@ const MAX_PODMAN_ANNOTATION = 63;
  */
 export function preparePlay(manifest: Manifest, runId: string): PlayPlan {
   const docs = toObjects(manifest);
-  const workloads = docs.filter((d) => d.kind === 'Pod' || d.kind === 'Job');
+  const workloads = docs.filter((d) => stepHostOf(d)?.pod);
   if (workloads.length !== 1) {
-    throw new Error(`expected exactly one Pod or Job in the manifest, found ${workloads.length} (kinds: ${docs.map((d) => d.kind).join(', ') || 'none'})`);
+    throw new Error(`expected exactly one ${STEP_HOST_KINDS.join(' or ')} in the manifest, found ${workloads.length} (kinds: ${docs.map((d) => d.kind).join(', ') || 'none'})`);
   }
   const others = docs.filter((d) => d !== workloads[0]);
   const unsupported = others.filter((d) => d.kind !== 'ConfigMap' && d.kind !== 'Secret');
   if (unsupported.length > 0) {
     throw new Error(`podman kube play would not run ${unsupported.map((d) => d.kind).join(', ')}; give only the Pod/Job (and its ConfigMaps/Secrets)`);
   }
-  const src = JSON.parse(JSON.stringify(workloads[0])) as K8sObject;
-
-  let metadata: K8sObject;
-  let spec: K8sObject;
-  if (src.kind === 'Job') {
-    const template = src.spec?.template ?? {};
-    metadata = {
-      ...(template.metadata ?? {}),
-      name: src.metadata?.name,
-      labels: { ...(src.metadata?.labels ?? {}), ...(template.metadata?.labels ?? {}) },
-      annotations: { ...(src.metadata?.annotations ?? {}), ...(template.metadata?.annotations ?? {}) },
-    };
-    spec = template.spec ?? {};
-  } else {
-    metadata = src.metadata ?? {};
-    spec = src.spec ?? {};
-  }
-  const baseName = String(metadata.name ?? 'pod').slice(0, 40).replace(/-+$/, '');
+  // A Job runs as the pod of its template, named like the Job.
+  const host = stepHostOf(JSON.parse(JSON.stringify(workloads[0])))!;
+  const metadata: K8sObject = { ...host.pod!.metadata, name: host.name };
+  const spec: K8sObject = host.pod!.spec;
+  const baseName = (host.name || 'pod').slice(0, 40).replace(/-+$/, '');
   const podName = `${baseName}-${runId}`;
 
   const droppedAnnotations: string[] = [];
@@ -72,7 +61,7 @@ export function preparePlay(manifest: Manifest, runId: string): PlayPlan {
   });
   const initContainers: K8sObject[] = (spec.initContainers ?? []).map(renameMounts);
   const containers: K8sObject[] = (spec.containers ?? []).map(renameMounts);
-  const sidecars = initContainers.filter((c) => c.restartPolicy === 'Always').map((c) => c.name);
+  const sidecars = initContainers.filter(isSidecar).map((c) => c.name);
   if (sidecars.length > 0) {
     throw new Error(`native sidecars (${sidecars.join(', ')}) cannot run in podman 4.3: it runs an initContainer with restartPolicy Always as a plain init container, which never ends and blocks the pod`);
   }

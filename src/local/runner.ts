@@ -32,10 +32,12 @@ import * as path from 'path';
 import { LogFollower } from './logs';
 import { PlayPlan, preparePlay, resolveMount } from './play';
 import { podman, sleep, WORK_DIR, withLock } from './podman';
-import { parseReport } from './report';
 import { describeContainers, makeResult, parseStamps, parseTime } from './result';
-import { ContainerResult, K8sObject, LogLine, Manifest, PodResult, RunPodOptions, StepReport } from './types';
+import { ContainerResult, LogLine, Manifest, PodResult, RunPodOptions } from './types';
 import { VolumeReader } from './volumes';
+import { RECORD, WORKSPACE_PATH } from '../wire/layout';
+import { parseReport } from '../wire/report';
+import { K8sObject } from '../wire/workload';
 
 /** The pod did not end within the bound: it was removed; `containers` is its state at that time. */
 export class PodTimeoutError extends Error {
@@ -129,8 +131,8 @@ class PodReader {
         stateFiles = await this.volumes.readDir(r.volume, path.posix.dirname(r.rel) === '.' ? '' : path.posix.dirname(r.rel));
       }
     }
-    const record = stateFiles.done ?? stateFiles['done.err'];
-    const report = (parseReport(record) ?? parseReport(terminationMessage)) as StepReport | undefined;
+    const record = stateFiles[RECORD.done] ?? stateFiles[RECORD.doneErr];
+    const report = parseReport(record) ?? parseReport(terminationMessage);
     const lines = this.logs.get(c.name) ?? [];
     const join = (ls: LogLine[]) => ls.map((l) => `${l.text}\n`).join('');
     return {
@@ -157,7 +159,7 @@ class PodReader {
 
 async function runPlan(plan: PlayPlan, runId: string, options: RunPodOptions): Promise<PodResult> {
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const stampsPath = options.stampsPath ?? '/workspace/stamps';
+  const stampsPath = options.stampsPath ?? `${WORKSPACE_PATH}/stamps`;
   const keep = options.keep || process.env.CDK8S_STEPS_E2E_KEEP === '1';
   // `kube play` builds an image itself when a folder named like the image exists in its working
   // directory: play from a directory that holds nothing but the manifest.

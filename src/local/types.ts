@@ -2,9 +2,8 @@
  * The data types of the local runner (src/local/runner.ts): what a run of a pod in podman gives
  * back, and the handle on a running pod.
  */
-
-/** A Kubernetes object as plain data (what `Testing.synth(chart)` or `ApiObject.toJson()` returns). */
-export type K8sObject = { [key: string]: any };
+import type { StepReport } from '../wire/report';
+import type { K8sObject } from '../wire/workload';
 
 /** What `runPod` accepts: YAML text (one or more documents), one object or a list of objects. */
 export type Manifest = string | K8sObject | K8sObject[];
@@ -23,19 +22,6 @@ export interface RunPodOptions {
    * end; e.g. to kill a container from outside. The pod is cleaned up even when this throws.
    */
   readonly whileRunning?: (pod: RunningPod) => Promise<void>;
-}
-
-/** The step report (termination message) as written by the entrypoint, see docs/contract.md. */
-export interface StepReport {
-  readonly step: string;
-  readonly reason: 'Succeeded' | 'Failed' | 'Skipped' | 'TimedOut' | 'DependencyLost' | 'Aborted' | string;
-  readonly exitCode: number;
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  readonly attempts: number;
-  readonly message?: string;
-  readonly results?: Record<string, string>;
-  readonly [key: string]: unknown;
 }
 
 export interface ContainerResult {

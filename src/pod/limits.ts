@@ -16,12 +16,12 @@
  *   (defaults, managedFields) that we do not count.
  */
 import { k8s } from 'cdk8s-plus-33';
-import { messageBudget } from './args';
 import { MAX_DAG_TASKS, MAX_TEMPLATES } from '../argo/limits';
 import { argoGraphProblem } from '../argo/nesting';
 import { Plan } from '../plan';
-import { isSidecar } from './layout';
+import { isSidecar } from './sidecar';
 import { LimitProblem, STEP_LIMIT_ERROR, StepLimit, StepLimitError } from '../limit-problem';
+import { messageBudget } from '../wire/budget';
 
 export const MAX_ARG_BYTES = 131072;
 export const EXEC_BUDGET = 1024 * 1024;

@@ -4,8 +4,8 @@
  * Internal: not part of the public API.
  */
 import { k8s } from 'cdk8s-plus-33';
-import { isSidecar } from './layout';
 import { aggregateRequest } from './pod-level';
+import { isSidecar } from './sidecar';
 import { formatQuantity, parseQuantity } from '../graph/quantity';
 import { StepGraph } from '../graph/step-graph';
 import { Plan } from '../plan';
@@ -24,14 +24,22 @@ const SHAREABLE = new Set(['cpu', 'memory', 'ephemeral-storage']);
 /** Resources a pod-level `spec.resources` may carry. */
 const POD_LEVEL = ['cpu', 'memory'];
 
+/** Resource requirements as cdk8s-plus holds them (`k8s.Quantity`) or as a manifest writes them (strings). */
+export interface AnyResourceRequirements {
+  readonly requests?: { readonly [name: string]: k8s.Quantity | string | number };
+  readonly limits?: { readonly [name: string]: k8s.Quantity | string | number };
+}
+
 /**
  * What a container effectively requests: its requests, and for a resource with a limit but no
- * request the limit (Kubernetes copies it). As plain quantity strings.
+ * request the limit (Kubernetes copies it). As plain quantity strings. The one place of the rule:
+ * the pod transformation, the host's graph and the benchmarks read it here.
  */
-export function effectiveRequests(resources: k8s.ResourceRequirements | undefined): Record<string, string> {
+export function effectiveRequests(resources: AnyResourceRequirements | undefined): Record<string, string> {
+  const text = (q: k8s.Quantity | string | number) => String(typeof q === 'object' ? q.value : q);
   const result: Record<string, string> = {};
-  for (const [name, q] of Object.entries(resources?.limits ?? {})) result[name] = String(q.value);
-  for (const [name, q] of Object.entries(resources?.requests ?? {})) result[name] = String(q.value);
+  for (const [name, q] of Object.entries(resources?.limits ?? {})) result[name] = text(q);
+  for (const [name, q] of Object.entries(resources?.requests ?? {})) result[name] = text(q);
   return result;
 }
 

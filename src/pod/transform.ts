@@ -4,10 +4,12 @@
  * data out: no constructs. Internal: not part of the public API.
  */
 import { k8s } from 'cdk8s-plus-33';
-import { messageBudget, wrapperArgs } from './args';
-import * as layout from './layout';
 import { ResourceMode, peakAssignment, requestGraph, withAssignedRequests, withPodLevelResources } from './resources';
+import { isSidecar } from './sidecar';
 import { Plan, resultProducers } from '../plan';
+import { wrapperArgs } from '../wire/args';
+import { messageBudget } from '../wire/budget';
+import * as layout from '../wire/layout';
 
 /** What the pod target needs besides the plan: how to inject the wrapper and treat resources. */
 export interface PodOptions {
@@ -63,7 +65,7 @@ export function injectSteps(spec: k8s.PodSpec, plan: Plan, options: PodOptions):
   const initContainers = (spec.initContainers ?? []).map(c => ({
     ...c,
     securityContext: restricted(c.securityContext, podSeccomp),
-    ...plan.workspace && layout.isSidecar(c) ? { volumeMounts: [...c.volumeMounts ?? [], ...workspaceMount] } : {},
+    ...plan.workspace && isSidecar(c) ? { volumeMounts: [...c.volumeMounts ?? [], ...workspaceMount] } : {},
   }));
 
   const volumes: k8s.Volume[] = [

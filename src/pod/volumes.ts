@@ -3,7 +3,7 @@
  * "Reserved root"): one message per problem, naming the container or steps. Pure. Internal: not
  * part of the public API.
  */
-import * as layout from './layout';
+import * as layout from '../wire/layout';
 
 /** The volumes and mounts of a pod, as the checks need them. */
 export interface PodVolumes {

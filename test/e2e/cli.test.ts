@@ -9,9 +9,10 @@ import * as path from 'path';
 import { App } from 'cdk8s';
 import { Pod } from 'kubernetes-models/v1';
 import { e2ePod, newChart, shStep, synth } from './fixtures';
+import { ensureImages } from './images';
 import { buildApp } from '../../examples/main';
 import { RunIf } from '../../src';
-import { ensureImages, isCI, kubePod, podman, podmanStatus, runPod, sleep } from '../../src/local';
+import { isCI, kubePod, podman, podmanStatus, runPod, sleep } from '../../src/local';
 import { runBin, scratch, writeManifest } from '../cli-helpers';
 
 const available = podmanStatus().available;

@@ -4,13 +4,14 @@
  */
 import { Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
+import { ENTRYPOINT_IMAGE, STEP_IMAGE } from './images';
 import { Entrypoint, IStepHost, Step, StepJob, StepJobProps, StepOptions, StepPod, StepPodProps } from '../../src';
-import { ENTRYPOINT_IMAGE, K8sObject, STEP_IMAGE } from '../../src/local';
+import { K8sObject } from '../../src/wire/workload';
 
 /** The uid/gid every container of an e2e pod runs with: podman hands an emptyDir to the user of the container that mounts it, so all containers of a pod must share one uid (the kubelet makes emptyDirs world-writable instead). */
 export const E2E_UID = 1000;
 
-/** The entrypoint image built locally by src/local/setup.ts; never pulled. */
+/** The entrypoint image built locally by ./images.ts; never pulled. */
 export function localEntrypoint(): Entrypoint {
   return Entrypoint.fromImage(ENTRYPOINT_IMAGE, { imagePullPolicy: kplus.ImagePullPolicy.NEVER });
 }

@@ -16,10 +16,11 @@ import { App, Duration, Testing } from 'cdk8s';
 import { ImagePullPolicy } from 'cdk8s-plus-33';
 import * as YAML from 'yaml';
 import { e2eJob, e2ePod, newChart, shStep, synth } from './fixtures';
+import { ensureImages, STEP_IMAGE } from './images';
 import { buildApp } from '../../examples/main';
 import { TestReport } from '../../examples/test-report';
 import { OnError, Step } from '../../src';
-import { describeContainers, ensureImages, isCI, PodResult, podmanStatus, runPod, STEP_IMAGE, sweepLeftovers, WORK_DIR } from '../../src/local';
+import { describeContainers, isCI, PodResult, podmanStatus, runPod, sweepLeftovers, WORK_DIR } from '../../src/local';
 
 const podmanState = podmanStatus();
 
@@ -322,8 +323,8 @@ e2e('e2e in podman', () => {
       expect(stateFileNames(r, 'dep')).toEqual(['done.err']);
       expectNeverRan(r, 'dep');
       // Noticed on the kill, not at a deadline: before the witness, which started with the victim, ended.
-      expect(Date.parse(r.report('dep').finishedAt)).toBeGreaterThanOrEqual(killedAt);
-      expect(Date.parse(r.report('dep').finishedAt)).toBeLessThan(nsToEpochMs(r.stampsOf('witness.end')[0]));
+      expect(Date.parse(r.report('dep').finishedAt!)).toBeGreaterThanOrEqual(killedAt);
+      expect(Date.parse(r.report('dep').finishedAt!)).toBeLessThan(nsToEpochMs(r.stampsOf('witness.end')[0]));
 
       // The loss cascades through dep's .err.
       expect(['Skipped', 'DependencyLost']).toContain(r.report('dep2').reason);
@@ -356,7 +357,7 @@ e2e('e2e in podman', () => {
       expect(r.container('waiter').exitCode).toBe(137);
       expectNeverRan(r, 'waiter');
       expect(outcome(r, 'next')).toMatchObject({ step: 'next', containerExit: 121, reason: 'DependencyLost' });
-      const lostAt = Date.parse(r.report('next').finishedAt);
+      const lostAt = Date.parse(r.report('next').finishedAt!);
       // Detected on the kill, not after the gate (10 s) let the dead waiter's turn come. An ordering,
       // not a speed target (bench figure 3 measures how fast).
       expect(lostAt).toBeGreaterThanOrEqual(killedAt);
@@ -376,7 +377,7 @@ e2e('e2e in podman', () => {
     const r = await runPod(synth(chart), { timeoutMs: POD_TIMEOUT_MS });
     check(r, () => {
       expect(outcome(r, 'sleeper')).toMatchObject({ step: 'sleeper', containerExit: 124, reason: 'TimedOut' });
-      const ran = Date.parse(r.report('sleeper').finishedAt) - Date.parse(r.report('sleeper').startedAt);
+      const ran = Date.parse(r.report('sleeper').finishedAt!) - Date.parse(r.report('sleeper').startedAt!);
       expect(ran).toBeGreaterThanOrEqual(1_900);
       expect(ran).toBeLessThan(30_000); // killed, not slept out its 60 s
       expect(r.has('sleeper.end')).toBe(false);

@@ -3,8 +3,8 @@
  * layout is computed here). Nodes are coloured by reason when the input has a run.
  */
 import * as dagre from '@dagrejs/dagre';
-import { StepGraphData } from '../graph-annotation';
 import { arrowMarker, colorOf, esc, FONT, legend, PLAIN_NODE_COLOR, textOn, textWidth } from './svg';
+import { StepGraphData } from '../../wire/graph';
 import { StepView, displayReason } from '../model';
 
 export interface NodeBox {

@@ -1,7 +1,8 @@
 /**
- * Reading a step report back (docs/contract.md, "Report JSON and the termination-message budget"):
- * the full report, a budgeted one (fields dropped), or the compact form `["K",120]`.
- * Pure: used by the local runner and by `cdk8s-steps status` on a kubelet's Pod.
+ * The step report read back (docs/contract.md, "Report JSON and the termination-message budget"):
+ * the full report of a completion record, a budgeted one (fields dropped), or the compact form
+ * `["K",120]`. The entrypoint writes it; the local runner and `cdk8s-steps status` (a kubelet's
+ * termination message) read it here. Pure. Internal.
  */
 
 /** The reasons a report can carry. */
@@ -11,7 +12,7 @@ export const REASONS = ['Succeeded', 'Failed', 'Skipped', 'TimedOut', 'Dependenc
 const COMPACT: Record<string, string> = { S: 'Succeeded', F: 'Failed', K: 'Skipped', T: 'TimedOut', L: 'DependencyLost', A: 'Aborted' };
 
 /** A report as read back: only `reason` and `exitCode` are always there. */
-export interface ParsedReport {
+export interface StepReport {
   readonly reason: string;
   readonly exitCode: number;
   readonly step?: string;
@@ -26,11 +27,11 @@ export interface ParsedReport {
 }
 
 /**
- * Parses a termination message or a completion record. Returns undefined when the text is empty
- * or is not a report (e.g. cut by the kubelet below the synthesised budget).
+ * Parses a termination message or a completion record. Returns undefined when there is no text
+ * or it is not a report (e.g. cut by the kubelet below the synthesised budget).
  */
-export function parseReport(text: string | undefined): ParsedReport | undefined {
-  if (!text || !text.trim()) return undefined;
+export function parseReport(text: string | undefined): StepReport | undefined {
+  if (typeof text !== 'string' || !text.trim()) return undefined;
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -48,7 +49,7 @@ export function parseReport(text: string | undefined): ParsedReport | undefined 
   const results = o.results && typeof o.results === 'object' && !Array.isArray(o.results)
     ? Object.fromEntries(Object.entries(o.results as Record<string, unknown>).map(([k, x]) => [k, String(x)]))
     : undefined;
-  const report: ParsedReport = {
+  const report: StepReport = {
     reason: o.reason,
     exitCode: o.exitCode as number,
     step: str('step'),
@@ -60,16 +61,5 @@ export function parseReport(text: string | undefined): ParsedReport | undefined 
     message: str('message'),
     form: str('startedAt') && str('finishedAt') && str('step') ? 'full' : 'budgeted',
   };
-  return Object.fromEntries(Object.entries(report).filter(([, x]) => x !== undefined)) as unknown as ParsedReport;
-}
-
-/** The kubelet's cut of a termination message: at most min(4096, 12288 / containers) bytes. */
-export function kubeletMessageBudget(containers: number): number {
-  return Math.min(4096, Math.floor(12288 / Math.max(1, containers)));
-}
-
-/** Cuts `text` to `bytes` UTF-8 bytes, as the kubelet does (a prefix; it may end mid-character). */
-export function cutToBytes(text: string, bytes: number): string {
-  const buf = Buffer.from(text, 'utf8');
-  return buf.length <= bytes ? text : buf.subarray(0, bytes).toString('utf8');
+  return Object.fromEntries(Object.entries(report).filter(([, x]) => x !== undefined)) as unknown as StepReport;
 }

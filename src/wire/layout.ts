@@ -1,6 +1,7 @@
 /**
- * Where the injected pieces live inside a pod: one place for every path, volume and container
- * name the library reserves (see docs/contract.md). Internal: not part of the public API.
+ * The names and paths docs/contract.md reserves ("Reserved root", the files of a step's state
+ * directory, the environment the wrapper sets): one constant per name, for the library that writes
+ * them and the tools that read them back. Pure. Internal: not part of the public API.
  */
 import { createHash } from 'crypto';
 import { posix } from 'path';
@@ -24,6 +25,27 @@ export const WORKSPACE_PATH = '/workspace';
 /** The annotation that records the graph (docs/contract.md, "Graph annotation"). */
 export const GRAPH_ANNOTATION = 'cdk8s-steps/graph';
 
+/** The environment variable holding the directory a step's command writes its results to. */
+export const RESULTS_ENV = 'CDK8S_STEPS_RESULTS';
+/** Environment variables the wrapper sets itself (`CDK8S_STEPS_RESULTS`, ...): no one else may. */
+export const RESERVED_ENV_PREFIX = 'CDK8S_STEPS_';
+
+/** The files of a step's state directory (docs/contract.md, the table under "Reserved root"). */
+export const RECORD = {
+  /** succeeded (or failed under `-on_error=continue`): the full report */
+  done: 'done',
+  /** any other end: the full report */
+  doneErr: 'done.err',
+  /** held with an exclusive flock for the wrapper's whole life */
+  lock: 'done.lock',
+  /** the wrapper has started (the lock is meaningful from now on) */
+  started: 'done.started',
+  /** the termination message: the report within the budget */
+  report: 'report',
+  /** the directory of the declared results */
+  results: 'results',
+} as const;
+
 const STATE_VOLUME_PREFIX = 'cdk8s-steps-state-';
 const MAX_DNS_LABEL = 63;
 
@@ -34,7 +56,12 @@ export function stateDir(step: string): string {
 
 /** Where the wrapper writes the step report, which is also the container's termination message. */
 export function reportFile(step: string): string {
-  return `${stateDir(step)}/report`;
+  return `${stateDir(step)}/${RECORD.report}`;
+}
+
+/** The directory a step's command writes its results to (`CDK8S_STEPS_RESULTS`). */
+export function resultsDir(step: string): string {
+  return `${stateDir(step)}/${RECORD.results}`;
 }
 
 /**
@@ -64,24 +91,4 @@ export function normalMountPath(mountPath: string): string {
 export function isReservedPath(mountPath: string): boolean {
   const p = normalMountPath(mountPath);
   return p === RESERVED_ROOT || p.startsWith(`${RESERVED_ROOT}/`);
-}
-
-const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
-/** Returns why `name` is not a DNS-1123 label, or undefined when it is one. */
-export function dnsLabelProblem(name: string): string | undefined {
-  if (name.length === 0) return 'it is empty';
-  if (name.length > MAX_DNS_LABEL) return `it is ${name.length} characters long (at most ${MAX_DNS_LABEL})`;
-  if (!DNS_1123_LABEL.test(name)) {
-    return 'it must consist of lower-case letters, digits and "-", and start and end with a letter or digit';
-  }
-  return undefined;
-}
-
-/**
- * True for a native sidecar: an initContainer with `restartPolicy: Always`, whether it was added
- * with `addSidecar()` or with cdk8s-plus' own `addInitContainer()`.
- */
-export function isSidecar(container: { restartPolicy?: string }): boolean {
-  return container.restartPolicy === 'Always';
 }

@@ -1,20 +1,19 @@
 /**
- * Builds the two local images the e2e suite and `cdk8s-steps run --build-images` run (no registry
- * is reachable on CI); needs a clone of the repository (entrypoint-image/, podman/step-image/):
+ * The two local images the e2e suite runs (no registry is reachable on CI), built from this
+ * repository (entrypoint-image/, podman/step-image/); test code, not part of the package:
  *
- *  - the step image `localhost/cdk8s-steps-e2e-step:dev`: busybox-static with its applet symlinks
- *    plus `stamp`, a tiny static Go helper giving a nanosecond clock (podman/step-image/stamp.go),
- *    tarred and `podman import`ed with PATH=/bin (an imported image has no PATH otherwise);
- *  - the entrypoint image `localhost/cdk8s-steps-entrypoint:dev`, built by entrypoint-image/build.sh.
+ *  - the step image `localhost/cdk8s-steps-e2e-step:dev`, by podman/step-image/build.sh (busybox-
+ *    static with its applets plus `stamp`, a nanosecond clock; the benchmarks build it the same way);
+ *  - the entrypoint image, by entrypoint-image/build.sh --image, from a snapshot of entrypoint-image/.
  *
  * Idempotent: an image is rebuilt only when its inputs changed (a content hash kept in a label of
- * the step image, and in .e2e-work/ for the entrypoint image). Serialised by a machine-wide lock so
+ * the step image, and in .e2e-work/ for the entrypoint image). Serialised by machine-wide locks so
  * that parallel jest workers (or a benchmark) never build the same image at the same time.
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { podman, podmanEnv, REPO_ROOT, run, WORK_DIR, withLock } from './podman';
+import { podman, podmanEnv, REPO_ROOT, run, WORK_DIR, withLock } from '../../src/local';
 
 export const STEP_IMAGE = 'localhost/cdk8s-steps-e2e-step:dev';
 /**
@@ -27,11 +26,9 @@ export const ENTRYPOINT_IMAGE = process.env.CDK8S_STEPS_E2E_ENTRYPOINT_IMAGE
   || process.env.CDK8S_STEPS_E2E_BUILD_ENTRYPOINT_AS
   || 'localhost/cdk8s-steps-entrypoint:dev';
 
-const STEP_IMAGE_DIR = path.join(REPO_ROOT, 'podman', 'step-image');
+/** The one script that builds the step image (also for the benchmarks and the examples). */
+export const STEP_IMAGE_SCRIPT = path.join(REPO_ROOT, 'podman', 'step-image', 'build.sh');
 const ENTRYPOINT_DIR = path.join(REPO_ROOT, 'entrypoint-image');
-const HASH_LABEL = 'io.cdk8s-steps.e2e.inputs';
-/** Bump to force a rebuild of the step image when the way it is built changes. */
-const STEP_IMAGE_RECIPE = 'step-image v3: busybox applets + stamp in /bin, /tmp, ENV PATH=/bin';
 
 export interface BuiltImages {
   readonly step: string;
@@ -42,26 +39,17 @@ export interface BuiltImages {
 
 /** Ensures both images exist and are up to date. */
 export async function ensureImages(): Promise<BuiltImages> {
-  requireSources();
-  return withLock('images', async () => {
-    const built: string[] = [];
-    if (await buildStepImage()) built.push(STEP_IMAGE);
+  const built: string[] = [];
+  const step = await run('bash', [STEP_IMAGE_SCRIPT, STEP_IMAGE], { env: podmanEnv(), timeoutMs: 1_800_000 });
+  if (step.stderr.includes(`built ${STEP_IMAGE}`)) built.push(STEP_IMAGE);
+  await withLock('images', async () => {
     if (process.env.CDK8S_STEPS_E2E_ENTRYPOINT_IMAGE) {
       if (!await imageId(ENTRYPOINT_IMAGE)) throw new Error(`CDK8S_STEPS_E2E_ENTRYPOINT_IMAGE=${ENTRYPOINT_IMAGE} does not exist locally`);
     } else if (await buildEntrypointImage()) {
       built.push(ENTRYPOINT_IMAGE);
     }
-    return { step: STEP_IMAGE, entrypoint: ENTRYPOINT_IMAGE, built };
   });
-}
-
-/** The image sources ship in the repository, not in the npm package. */
-function requireSources(): void {
-  for (const dir of [STEP_IMAGE_DIR, ENTRYPOINT_DIR]) {
-    if (!fs.existsSync(dir)) {
-      throw new Error(`${dir} does not exist: the local images are built from a clone of the cdk8s-steps repository (git clone, npm ci, then run this from there)`);
-    }
-  }
+  return { step: STEP_IMAGE, entrypoint: ENTRYPOINT_IMAGE, built };
 }
 
 /** Go needs a build cache; without HOME (some CI runners) it has no default one. */
@@ -69,44 +57,6 @@ function goEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, GOPROXY: 'off' };
   if (!env.GOCACHE && !env.HOME && !env.XDG_CACHE_HOME) env.GOCACHE = path.join(WORK_DIR, 'gocache');
   return env;
-}
-
-/** Finds busybox-static: a statically linked busybox (a dynamic one cannot run in an empty rootfs). */
-export function findStaticBusybox(): string {
-  const candidates = [process.env.CDK8S_STEPS_BUSYBOX, '/bin/busybox', '/usr/bin/busybox'].filter((c): c is string => !!c);
-  for (const c of candidates) {
-    if (fs.existsSync(c) && isStaticElf(fs.realpathSync(c))) return fs.realpathSync(c);
-  }
-  throw new Error(`no statically linked busybox found (looked at ${candidates.join(', ')}): apt-get install -y busybox-static`);
-}
-
-/** An ELF file without a PT_INTERP program header is statically linked. */
-function isStaticElf(file: string): boolean {
-  const buf = fs.readFileSync(file);
-  if (buf.length < 64 || buf.readUInt32BE(0) !== 0x7f454c46 || buf[4] !== 2) return false; // 64-bit ELF only
-  const phoff = Number(buf.readBigUInt64LE(0x20));
-  const phentsize = buf.readUInt16LE(0x36);
-  const phnum = buf.readUInt16LE(0x38);
-  for (let i = 0; i < phnum; i++) {
-    if (buf.readUInt32LE(phoff + i * phentsize) === 3 /* PT_INTERP */) return false;
-  }
-  return true;
-}
-
-function sha256(...parts: (string | Buffer)[]): string {
-  const h = crypto.createHash('sha256');
-  for (const p of parts) {
-    h.update(p);
-    h.update('\0');
-  }
-  return h.digest('hex');
-}
-
-async function imageLabel(image: string, label: string): Promise<string | undefined> {
-  const r = await podman(['image', 'inspect', '--format', `{{index .Labels "${label}"}}`, image], { allowFailure: true });
-  if (r.code !== 0) return undefined;
-  const v = r.stdout.trim();
-  return v && v !== '<no value>' ? v : undefined;
 }
 
 /** Removes the image a rebuild replaced, unless something still uses or tags it (no force). */
@@ -117,48 +67,6 @@ async function removeIfDangling(oldId: string | undefined, newId: string | undef
 async function imageId(image: string): Promise<string | undefined> {
   const r = await podman(['image', 'inspect', '--format', '{{.Id}}', image], { allowFailure: true });
   return r.code === 0 ? r.stdout.trim() : undefined;
-}
-
-/** Builds the step image when missing or out of date. Returns true when it built. */
-async function buildStepImage(): Promise<boolean> {
-  const busybox = findStaticBusybox();
-  const stampSrc = path.join(STEP_IMAGE_DIR, 'stamp.go');
-  const inputs = sha256(STEP_IMAGE_RECIPE, fs.readFileSync(busybox), fs.readFileSync(stampSrc));
-  if (await imageLabel(STEP_IMAGE, HASH_LABEL) === inputs) return false;
-
-  const dir = path.join(WORK_DIR, 'step-image');
-  fs.rmSync(dir, { recursive: true, force: true });
-  const rootfs = path.join(dir, 'rootfs');
-  const bin = path.join(rootfs, 'bin');
-  fs.mkdirSync(bin, { recursive: true });
-
-  // The stamp helper: static, stripped, standard library only (no module proxy needed).
-  await run('go', ['build', '-trimpath', '-ldflags=-s -w', '-o', path.join(bin, 'stamp'), 'stamp.go'], {
-    cwd: STEP_IMAGE_DIR, env: { ...goEnv(), CGO_ENABLED: '0' }, timeoutMs: 300_000,
-  });
-
-  fs.copyFileSync(busybox, path.join(bin, 'busybox'));
-  fs.chmodSync(path.join(bin, 'busybox'), 0o755);
-  const applets = (await run(busybox, ['--list'])).stdout.split('\n').map((s) => s.trim()).filter((s) => s && s !== 'busybox' && s !== 'stamp');
-  for (const applet of applets) fs.symlinkSync('busybox', path.join(bin, applet));
-  // No /workspace (nor /cdk8s-steps) in the image: podman copies an image directory's owner into
-  // the emptyDir mounted over it, and a root-owned /workspace would not be writable by the steps.
-  fs.mkdirSync(path.join(rootfs, 'tmp'), { mode: 0o1777 });
-  fs.chmodSync(path.join(rootfs, 'tmp'), 0o1777);
-
-  const oldId = await imageId(STEP_IMAGE);
-  const tar = path.join(dir, 'rootfs.tar');
-  await run('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', rootfs, '-cf', tar, '.']);
-  await podman([
-    'import',
-    '--change', 'ENV PATH=/bin',
-    '--change', `LABEL ${HASH_LABEL}=${inputs}`,
-    '--message', 'cdk8s-steps e2e step image (busybox-static + stamp)',
-    tar, STEP_IMAGE,
-  ], { timeoutMs: 300_000 });
-  fs.rmSync(dir, { recursive: true, force: true });
-  await removeIfDangling(oldId, await imageId(STEP_IMAGE));
-  return true;
 }
 
 /** Every file under entrypoint-image/ that can change the image (build outputs and dot-files excluded), sorted. */
