@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"syscall"
 	"time"
 	"unsafe"
@@ -115,7 +116,7 @@ func (w *waiter) inotifyWait(fd int) (d decision, ok bool) {
 			timeout = int(time.Until(w.recheckAt)/time.Millisecond) + 1
 		}
 		n, err := syscall.EpollWait(ep, events, timeout)
-		if err == syscall.EINTR {
+		if errors.Is(err, syscall.EINTR) {
 			continue
 		}
 		if err != nil {
@@ -136,7 +137,7 @@ func (w *waiter) inotifyWait(fd int) (d decision, ok bool) {
 func (w *waiter) drain(fd int, buf []byte, byWd map[int32]int) bool {
 	for {
 		n, err := syscall.Read(fd, buf)
-		if err == syscall.EINTR {
+		if errors.Is(err, syscall.EINTR) {
 			continue
 		}
 		if n <= 0 || err != nil {

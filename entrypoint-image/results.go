@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -32,7 +33,7 @@ func readResults(dir string, names []string) ([]result, error) {
 		buf := make([]byte, maxResult+2)
 		k, err := io.ReadFull(f, buf)
 		f.Close()
-		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, fmt.Errorf("result %s cannot be read: %v", n, err)
 		}
 		v := buf[:k]
@@ -87,15 +88,25 @@ func (p *producerValues) value(ref resultRef) (v string, set bool) {
 // mkdirResults creates the results directory (or keeps it) for the command.
 func mkdirResults(dir string) error {
 	err := syscall.Mkdir(dir, 0o755)
-	if err != nil && err != syscall.EEXIST {
+	if err != nil && !errors.Is(err, syscall.EEXIST) {
 		return &os.PathError{Op: "mkdir", Path: dir, Err: err}
 	}
 	return nil
 }
 
+// commandEnv is the command's environment before the -result_env
+// variables: the wrapper's, with CDK8S_STEPS_RESULTS set to resultsDir
+// when the step declares results.
+func commandEnv(env []string, resultsDir string) []string {
+	if resultsDir == "" {
+		return env
+	}
+	return append(env, envResults+"="+resultsDir)
+}
+
 // withResultEnv sets each -result_env variable whose value is set, and
 // removes the others from env: an unset result leaves the variable unset.
-func withResultEnv(env []string, vars []resultEnv, values *producerValues) []string {
+func withResultEnv(env []string, vars []resultEnv, value func(resultRef) (string, bool)) []string {
 	if len(vars) == 0 {
 		return env
 	}
@@ -112,7 +123,7 @@ func withResultEnv(env []string, vars []resultEnv, values *producerValues) []str
 		}
 	}
 	for _, e := range vars {
-		if v, set := values.value(e.ref); set {
+		if v, set := value(e.ref); set {
 			out = append(out, e.env+"="+v)
 		}
 	}

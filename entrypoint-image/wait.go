@@ -13,6 +13,18 @@ const (
 	waitedPoll    = "poll"
 )
 
+// waiting is the seam through which a step waits for its dependencies
+// and learns whether to run: waiter is the real one (inotify, flock, poll);
+// tests drive a step with a fake.
+type waiting interface {
+	// wait blocks until the step's outcome is decided.
+	wait() decision
+	// value is a producer's result; set is false when it is unset.
+	value(ref resultRef) (v string, set bool)
+	// release closes what the waiter kept open.
+	release()
+}
+
 // dep is one step waited for.
 type dep struct {
 	name   string
@@ -92,6 +104,8 @@ func (w *waiter) decide() (decision, bool) {
 	o, run, ok := decide(f)
 	return decision{run: run, o: o}, ok
 }
+
+func (w *waiter) value(ref resultRef) (string, bool) { return w.values.value(ref) }
 
 // marker: the fail-fast marker and the step named in it.
 func (w *waiter) marker() (bool, string) {

@@ -1,0 +1,321 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// step drives one run of the wrapper in step mode, the way Tekton's
+// Entrypointer drives its Waiter, Runner and PostWriter: every effect on
+// the world goes through one of three seams (waiting in wait.go, running
+// in exec.go, recording in records.go), and what happens when is decided
+// here. Tests drive it in process with fakes (step_test.go).
+type step struct {
+	cfg    *config
+	wait   waiting
+	run    running
+	rec    recording
+	env    []string         // the wrapper's environment
+	now    func() time.Time // the clock of the report's timestamps
+	stderr io.Writer
+	exit   func(code int) // ends the process once the signal handler has recorded the outcome
+
+	startedAt time.Time // when the command first started (zero if never)
+	attempts  int
+	waited    string
+	results   []result
+
+	mu      sync.Mutex     // guards the fields below (the signal handler runs beside the step)
+	phase   int            // phaseWaiting, phaseRunning or phaseDone
+	termSig syscall.Signal // first terminating signal received, 0 if none
+	stopCh  chan struct{}  // closed when termSig is set
+	handed  chan int       // the exit code, when the signal handler took over
+}
+
+// Phases of a step, for the signal handler.
+const (
+	phaseWaiting = iota // before the command: a terminating signal ends the step
+	phaseRunning        // signals go to the command (kept while it starts)
+	phaseDone           // the outcome is being recorded
+)
+
+// runStep runs one step from its command line: check the wire, parse, and
+// drive the step over the real seams.
+func runStep(args []string) int {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		os.Stderr.WriteString(usageText)
+		return exitOK
+	}
+	err := checkContract(args)
+	var cfg *config
+	if err == nil {
+		cfg, err = parseFlags(args)
+	}
+	if errors.Is(err, errHelp) {
+		os.Stderr.WriteString(usageText)
+		return exitOK
+	}
+	if err != nil {
+		c := prescan(args)
+		s := newStep(c, nil, nil, nil)
+		s.rec = newStateDir(c, s.logf)
+		return s.badUse(failure(exitWrapper, err.Error()))
+	}
+	s := newStep(cfg, newWaiter(cfg), nil, nil)
+	s.run, s.rec = newProcessRunner(s.logf), newStateDir(cfg, s.logf)
+	return s.main(catchSignals)
+}
+
+func newStep(cfg *config, w waiting, r running, rec recording) *step {
+	return &step{cfg: cfg, wait: w, run: r, rec: rec, env: os.Environ(), now: time.Now, stderr: os.Stderr,
+		exit: os.Exit, stopCh: make(chan struct{}), handed: make(chan int, 1)}
+}
+
+// main: replay a recorded outcome, or take the lock, wait, run and record.
+// signals starts catching the signals the step handles.
+func (s *step) main(signals func() <-chan os.Signal) int {
+	if code, ok := s.replay(); ok {
+		return code
+	}
+	// Signals are caught before the start marker exists: from then on a
+	// SIGTERM must end in a record, not in a silent death.
+	go s.handleSignals(signals())
+	resultsDir, err := s.rec.begin(len(s.cfg.Results) > 0)
+	if errors.Is(err, errLockHeld) {
+		s.logf("%v", err) // the running wrapper's records are left alone
+		return exitWrapper
+	}
+	if err != nil {
+		return s.end(failure(exitWrapper, err.Error()), "")
+	}
+	env := commandEnv(s.env, resultsDir)
+
+	// Look the command up before waiting, so the hot path after the wait
+	// is only the exec. A command given as a path may be produced by an
+	// earlier step (in a shared volume): look again after waiting.
+	path, lookErr := s.run.lookup(s.cfg.Entrypoint)
+	if lookErr != nil && !strings.Contains(s.cfg.Entrypoint, "/") {
+		return s.end(execFailure(s.cfg.Entrypoint, lookErr), "")
+	}
+	argv := append([]string{s.cfg.Entrypoint}, s.cfg.Args...)
+
+	d := s.wait.wait()
+	defer s.wait.release() // after the record is written or the command ran
+	if !d.run {
+		return s.end(d.o, d.waited)
+	}
+	if !s.enter(phaseRunning) {
+		return <-s.handed // the signal handler records the outcome and exits
+	}
+	s.waited = d.waited
+	env = withResultEnv(env, s.cfg.ResultEnv, s.wait.value)
+	if lookErr != nil {
+		if path, lookErr = s.run.lookup(s.cfg.Entrypoint); lookErr != nil {
+			return s.finish(execFailure(s.cfg.Entrypoint, lookErr))
+		}
+	}
+	return s.runAttempts(path, argv, env)
+}
+
+// replay implements restart idempotence: if this step's done or done.err
+// already exists, the command is not run again and the recorded outcome is
+// returned (and copied to the report, within the budget).
+func (s *step) replay() (int, bool) {
+	file, r, ok := s.rec.recorded()
+	if file == "" {
+		return 0, false
+	}
+	code := exitOK
+	if file == fileErr {
+		code = r.ExitCode
+		if !ok || code == 0 && r.Reason != reasonSkipped {
+			code = exitWrapper
+		}
+	}
+	if ok {
+		_ = s.rec.writeReport(&r)
+	}
+	s.logf("already finished (%s, exit code %d): not running again", r.Reason, r.ExitCode)
+	return code, true
+}
+
+// runAttempts runs the command, with retries, and records the outcome.
+func (s *step) runAttempts(path string, argv, env []string) int {
+	var last attemptResult
+	for k := 1; ; k++ {
+		s.run.arm() // from here a terminating signal reaches the command
+		if sig := s.terminatedBy(); sig != 0 {
+			if k == 1 {
+				return s.finish(abortedBySignal(sig, "before starting"))
+			}
+			break
+		}
+		last = s.run.attempt(path, argv, env, s.cfg.Timeout, s.cfg.TimeoutGrace)
+		if k == 1 {
+			s.wait.release()
+		}
+		if !last.startedAt.IsZero() {
+			s.attempts++
+			if s.startedAt.IsZero() {
+				s.startedAt = last.startedAt
+			}
+		}
+		if last.execErr != nil {
+			return s.finish(execFailure(s.cfg.Entrypoint, last.execErr))
+		}
+		if last.code == 0 && !last.timedOut {
+			return s.succeeded()
+		}
+		if k > s.cfg.Retries || s.terminatedBy() != 0 {
+			break
+		}
+		if s.cfg.FailFast && s.rec.failFastMarked() {
+			s.logf("not retrying: the fail-fast marker exists")
+			break
+		}
+		d := backoff(k)
+		s.logf("attempt %d of %d failed (exit code %d), retrying in %v", k, s.cfg.Retries+1, last.code, d)
+		s.run.pause(d, s.stopCh)
+		if s.terminatedBy() != 0 {
+			break
+		}
+	}
+	o := failure(last.code, fmt.Sprintf("command failed with exit code %d", last.code))
+	if last.timedOut {
+		o.reason, o.code, o.exit = reasonTimedOut, exitTimedOut, exitTimedOut
+		o.message = "timed out after " + s.cfg.Timeout.String()
+	}
+	if s.cfg.OnErrorContinue {
+		o.success, o.exit, o.abort = true, exitOK, false
+		o.message += " (on_error continue)"
+	}
+	return s.finish(o)
+}
+
+// succeeded records a command that exited 0, after reading its results.
+func (s *step) succeeded() int {
+	if len(s.cfg.Results) > 0 {
+		res, err := s.rec.readResults(s.cfg.Results)
+		if err != nil {
+			return s.finish(failure(exitWrapper, err.Error()))
+		}
+		s.results = res
+	}
+	return s.finish(outcome{reason: reasonSucceeded, code: 0, exit: exitOK, success: true})
+}
+
+func (s *step) logf(format string, a ...interface{}) {
+	prefix := "entrypoint: "
+	if s.cfg.Step != "" {
+		prefix += "step " + s.cfg.Step + ": "
+	}
+	fmt.Fprintf(s.stderr, prefix+format+"\n", a...)
+}
+
+// end records an outcome reached before the command starts (waited: how
+// the step waited, if it did), unless the signal handler has taken over.
+func (s *step) end(o outcome, waited string) int {
+	if !s.enter(phaseDone) {
+		return <-s.handed // the signal handler records the outcome and exits
+	}
+	s.waited = waited
+	return s.finish(o)
+}
+
+// badUse records a command line that could not be used: a line on stderr,
+// done.err when the step name was readable, and the fail-fast marker.
+func (s *step) badUse(o outcome) int {
+	if s.cfg.Step == "" {
+		s.logf("%s", o.message)
+		return o.exit
+	}
+	return s.finish(o)
+}
+
+// finish records the outcome: done or done.err first (dependents are
+// waiting for it), then the fail-fast marker, then the report. When the
+// record cannot be written, the step fails with 125 and the report says so.
+func (s *step) finish(o outcome) int {
+	now := s.now()
+	started := s.startedAt
+	if started.IsZero() {
+		started = now
+	}
+	r := report{Step: s.cfg.Step, StartedAt: timestamp(started), FinishedAt: timestamp(now),
+		Attempts: s.attempts, Waited: s.waited, Results: s.results}
+	if o.message != "" {
+		s.logf("%s", strings.ReplaceAll(o.message, "\n", " "))
+	}
+	name := fileErr
+	if o.success {
+		name = fileDone
+	}
+	r.Reason, r.ExitCode, r.Message = o.reason, o.code, o.message
+	if err := s.rec.write(name, r.encode()); err != nil {
+		s.logf("cannot write %s: %v", name, err)
+		o = failure(exitWrapper, fmt.Sprintf("cannot write the completion record %s: %v", name, err))
+		r.Reason, r.ExitCode, r.Message = o.reason, o.code, o.message
+	}
+	if o.abort && s.cfg.FailFast {
+		if err := s.rec.markFailFast(); err != nil {
+			s.logf("cannot create the fail-fast marker: %v", err)
+		}
+	}
+	if err := s.rec.writeReport(&r); err != nil {
+		s.logf("cannot write the report: %v", err)
+	}
+	return o.exit
+}
+
+// handleSignals handles the signals the step catches, until sigs is
+// closed. A terminating signal while the step waits ends it here: the
+// waiting goroutine may be blocked in a system call (epoll_wait, flock)
+// that nothing else wakes. Other signals go to the command.
+func (s *step) handleSignals(sigs <-chan os.Signal) {
+	for sig := range sigs {
+		n, ok := sig.(syscall.Signal)
+		if !ok {
+			continue
+		}
+		s.mu.Lock()
+		if s.phase == phaseWaiting && isTerminating(n) {
+			s.phase = phaseDone
+			s.mu.Unlock()
+			code := s.finish(abortedBySignal(n, "while waiting"))
+			s.exit(code)
+			s.handed <- code
+			continue
+		}
+		if isTerminating(n) && s.termSig == 0 {
+			s.termSig = n
+			close(s.stopCh)
+		}
+		s.mu.Unlock()
+		s.run.forward(n)
+	}
+}
+
+// enter moves from phaseWaiting to phase; false when the signal handler
+// has already taken over (it records the outcome and exits).
+func (s *step) enter(phase int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.phase != phaseWaiting {
+		return false
+	}
+	s.phase = phase
+	return true
+}
+
+// terminatedBy is the first terminating signal received, 0 if none.
+func (s *step) terminatedBy() syscall.Signal {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.termSig
+}
