@@ -97,12 +97,12 @@ func (s *step) main(signals func() <-chan os.Signal) int {
 	env := commandEnv(s.env, resultsDir)
 
 	// Look the command up before waiting, so the hot path after the wait
-	// is only the exec. A command given as a path may be produced by an
-	// earlier step (in a shared volume): look again after waiting.
+	// is only the exec. A command that is not there yet may be produced
+	// by an earlier step (in a shared volume): look again after waiting.
+	// Not finding it is the step's failure only once the wait decided to
+	// run it: a failed dependency still skips it, and its dependents go
+	// on waiting until its own dependencies have ended.
 	path, lookErr := s.run.lookup(s.cfg.Entrypoint)
-	if lookErr != nil && !strings.Contains(s.cfg.Entrypoint, "/") {
-		return s.end(execFailure(s.cfg.Entrypoint, lookErr), "")
-	}
 	argv := append([]string{s.cfg.Entrypoint}, s.cfg.Args...)
 
 	d := s.wait.wait()
@@ -117,7 +117,7 @@ func (s *step) main(signals func() <-chan os.Signal) int {
 	env = withResultEnv(env, s.cfg.ResultEnv, s.wait.value)
 	if lookErr != nil {
 		if path, lookErr = s.run.lookup(s.cfg.Entrypoint); lookErr != nil {
-			return s.finish(execFailure(s.cfg.Entrypoint, lookErr))
+			return s.failed(execFailure(s.cfg.Entrypoint, lookErr))
 		}
 	}
 	return s.runAttempts(path, argv, env)
@@ -166,8 +166,8 @@ func (s *step) runAttempts(path string, argv, env []string) int {
 				s.startedAt = last.startedAt
 			}
 		}
-		if last.execErr != nil {
-			return s.finish(execFailure(s.cfg.Entrypoint, last.execErr))
+		if last.execErr != nil { // never retried: it would fail the same way
+			return s.failed(execFailure(s.cfg.Entrypoint, last.execErr))
 		}
 		if last.code == 0 && !last.timedOut {
 			return s.succeeded()
@@ -191,6 +191,15 @@ func (s *step) runAttempts(path string, argv, env []string) int {
 		o.reason, o.code, o.exit = reasonTimedOut, exitTimedOut, exitTimedOut
 		o.message = "timed out after " + s.cfg.Timeout.String()
 	}
+	return s.failed(o)
+}
+
+// failed records a failure of the step's own: the command's exit code, a
+// timeout, a command that cannot be started (126, 127), a declared result
+// not written or invalid (125). Under -on_error=continue it ends in done
+// and exit 0, the report keeping the real reason and code. The wrapper's
+// own errors (bad flags, I/O on its records) do not come here.
+func (s *step) failed(o outcome) int {
 	if s.cfg.OnErrorContinue {
 		o.success, o.exit, o.abort = true, exitOK, false
 		o.message += " (on_error continue)"
@@ -203,7 +212,7 @@ func (s *step) succeeded() int {
 	if len(s.cfg.Results) > 0 {
 		res, err := s.rec.readResults(s.cfg.Results)
 		if err != nil {
-			return s.finish(failure(exitWrapper, err.Error()))
+			return s.failed(failure(exitWrapper, err.Error()))
 		}
 		s.results = res
 	}

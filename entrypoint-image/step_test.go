@@ -96,11 +96,27 @@ func TestStepOverFakes(t *testing.T) {
 			want: want{0, fileDone, reasonSucceeded, 0, "", 1, 1, false, nil}},
 		{name: "not found, even after the wait", args: []string{"-entrypoint=./cmd"}, deps: []depEnd{ok}, lookups: []error{errNotFound},
 			want: want{exitNotFound, fileErr, reasonFailed, exitNotFound, "command not found: ./cmd", 0, 0, false, nil}},
-		// the wrapper's own errors
+		// under on_error continue, every failure of the step's own ends in done and exit 0
+		{name: "not found under on_error continue", args: []string{"-on_error=continue", "-fail_fast"}, lookups: []error{errNotFound},
+			want: want{0, fileDone, reasonFailed, exitNotFound, "command not found: cmd (on_error continue)", 0, 0, false, nil}},
+		{name: "not executable under on_error continue", args: []string{"-on_error=continue", "-fail_fast"}, attempts: []attemptResult{enoexec},
+			want: want{0, fileDone, reasonFailed, exitNotExec, "command not executable: cmd: exec format error (on_error continue)", 1, 0, false, nil}},
+		{name: "a result not written under on_error continue", args: []string{"-results=v", "-on_error=continue", "-fail_fast"},
+			rec:  fakeRecords{resultErr: errors.New("result v was not written")},
+			want: want{0, fileDone, reasonFailed, exitWrapper, "result v was not written (on_error continue)", 1, 1, false, nil}},
+		// a command not found is the step's failure only once the wait decided to run it
+		{name: "not found, a dependency failed", deps: []depEnd{failed}, lookups: []error{errNotFound},
+			want: want{exitSkipped, fileErr, reasonSkipped, exitSkipped, "dependency `a` failed (exit 1)", 0, 0, false, nil}},
+		{name: "not found, skipped by its condition", args: []string{"-run_if=any_failed"}, deps: []depEnd{ok}, lookups: []error{errNotFound},
+			want: want{0, fileErr, reasonSkipped, 0, "every dependency succeeded", 0, 0, false, nil}},
+		// the wrapper's own errors, under on_error continue too
 		{name: "the record cannot be written", rec: fakeRecords{writeErr: syscall.ENOSPC},
 			want: want{exitWrapper, "", reasonFailed, exitWrapper, "cannot write the completion record done: no space left on device", 1, 1, false, nil}},
-		{name: "the state directory cannot be used", args: []string{"-fail_fast"}, rec: fakeRecords{beginErr: syscall.EACCES},
+		{name: "the state directory cannot be used", args: []string{"-fail_fast", "-on_error=continue"}, rec: fakeRecords{beginErr: syscall.EACCES},
 			want: want{exitWrapper, fileErr, reasonFailed, exitWrapper, "permission denied", 0, 0, true, nil}},
+		{name: "the record cannot be written under on_error continue", args: []string{"-on_error=continue"}, attempts: []attemptResult{exited(3)},
+			rec:  fakeRecords{writeErr: syscall.EIO},
+			want: want{exitWrapper, "", reasonFailed, exitWrapper, "cannot write the completion record done: input/output error", 1, 1, false, nil}},
 		// replay: the recorded outcome, the command not run again
 		{name: "replay of done", rec: fakeRecords{files: map[string][]byte{fileDone: (&report{Reason: reasonFailed, ExitCode: 4}).encode()}},
 			want: want{0, fileDone, reasonFailed, 4, "", 0, 0, false, nil}},
