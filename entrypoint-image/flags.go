@@ -29,6 +29,10 @@ const (
 	runResultNotIn  = "result_not_in"
 )
 
+// reservedEnvPrefix starts the names of the variables the wrapper sets
+// (wrapperEnv); -result_env may not use it.
+const reservedEnvPrefix = "CDK8S_STEPS_"
+
 // resultRef names a result of a step: <step>.<name> on the wire.
 type resultRef struct{ step, name string }
 
@@ -307,6 +311,9 @@ func parseResultEnv(s string) (resultEnv, error) {
 	env, ref := s[:eq], s[eq+1:]
 	if !validEnv(env) {
 		return resultEnv{}, fmt.Errorf("invalid value %q for flag -result_env: %q is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)", s, env)
+	}
+	if strings.HasPrefix(env, reservedEnvPrefix) {
+		return resultEnv{}, fmt.Errorf("invalid value %q for flag -result_env: names starting with %s are the wrapper's; choose another name", s, reservedEnvPrefix)
 	}
 	r, ok := parseResultRef(ref)
 	if !ok {

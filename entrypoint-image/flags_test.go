@@ -84,6 +84,8 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"-step=me", "-wait=p", "-result=p.v", "-entrypoint=true"}, "go with -run_if=result_in"},
 		{[]string{"-step=me", "-wait=p", "-result_env=1X=p.v", "-entrypoint=true"}, `"1X" is not an environment variable name`},
 		{[]string{"-step=me", "-wait=p", "-result_env=X", "-entrypoint=true"}, "want ENV=<step>.<result>"},
+		{[]string{"-step=me", "-wait=p", "-result_env=CDK8S_STEPS_RESULTS=p.v", "-entrypoint=true"}, "names starting with CDK8S_STEPS_ are the wrapper's"},
+		{[]string{"-step=me", "-wait=p", "-result_env=CDK8S_STEPS_X=p.v", "-entrypoint=true"}, "names starting with CDK8S_STEPS_ are the wrapper's"},
 		{[]string{"-step=me", "-wait=p", "-result_env=X=p", "-entrypoint=true"}, `"p" is not <step>.<result>`},
 		{[]string{"-step=me", "-wait=p", "-result_env=X=p.v", "-result_env=X=p.w", "-entrypoint=true"}, "X is set twice"},
 		{[]string{"-step=me", "-result_env=X=q.v", "-entrypoint=true"}, `step "q" is in neither`},

@@ -151,14 +151,33 @@ func mkdirResults(dir string) error {
 	return nil
 }
 
+// wrapperEnv are the variables the wrapper sets in the command's
+// environment: a value the container already has (from the image or the
+// pod spec) never reaches the command, whether the wrapper sets one or not.
+var wrapperEnv = []string{envResults}
+
 // commandEnv is the command's environment before the -result_env
-// variables: the wrapper's, with CDK8S_STEPS_RESULTS set to resultsDir
-// when the step declares results.
+// variables: the wrapper's without wrapperEnv, and CDK8S_STEPS_RESULTS
+// set to resultsDir when the step declares results. A variable given
+// twice would be found by getenv(3) at its first entry.
 func commandEnv(env []string, resultsDir string) []string {
-	if resultsDir == "" {
-		return env
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		if !contains(wrapperEnv, kv[:max(strings.IndexByte(kv, '='), 0)]) {
+			out = append(out, kv)
+		}
 	}
-	return append(env, envResults+"="+resultsDir)
+	if resultsDir != "" {
+		out = append(out, envResults+"="+resultsDir)
+	}
+	return out
+}
+
+func max(a, b int) int {
+	if a > b {
+		return a
+	}
+	return b
 }
 
 // withResultEnv sets each -result_env variable whose value is set, and

@@ -170,3 +170,38 @@ func TestResultThatCannotBeAValue(t *testing.T) {
 		})
 	}
 }
+
+// A CDK8S_STEPS_RESULTS already in the environment does not win over the
+// wrapper's: the command's environment has the wrapper's value, once (a
+// second entry would be the one getenv(3) finds first).
+func TestWrapperResultsDirWins(t *testing.T) {
+	root := newRoot(t, "build")
+	os.Mkdir(filepath.Join(root, "elsewhere"), 0o755)
+	env := []string{"PATH=" + os.Getenv("PATH"), envResults + "=" + filepath.Join(root, "elsewhere")}
+	// /proc/$$/environ is the environment the shell got from the wrapper.
+	p := startWith(t, root, env, nil, stepArgs(root, "build", "-results=version", "-entrypoint=sh", "--", "-c",
+		`tr '\0' '\n' < /proc/$$/environ; printf 1.0 > "$CDK8S_STEPS_RESULTS/version"`)...)
+	if code := p.wait(); code != 0 {
+		t.Fatalf("exit %d; %s", code, p.stderr.String())
+	}
+	var got []string
+	for _, kv := range strings.Split(p.stdout.String(), "\n") {
+		if strings.HasPrefix(kv, envResults+"=") {
+			got = append(got, kv)
+		}
+	}
+	if want := envResults + "=" + rec(root, "build", dirResults); len(got) != 1 || got[0] != want {
+		t.Fatalf("the command got %q, want only %q", got, want)
+	}
+	if r := readReportFile(t, rec(root, "build", fileDone)); len(r.Results) != 1 || r.Results[0] != (result{"version", "1.0"}) {
+		t.Fatalf("report %+v", r)
+	}
+	// A step without results does not pass a stale value on either.
+	p = startWith(t, root, env, nil, stepArgs(root, "other", "-entrypoint=env")...)
+	if code := p.wait(); code != 0 {
+		t.Fatalf("exit %d; %s", code, p.stderr.String())
+	}
+	if strings.Contains(p.stdout.String(), envResults) {
+		t.Fatalf("a step without results got %q", p.stdout.String())
+	}
+}

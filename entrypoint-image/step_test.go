@@ -213,6 +213,7 @@ func TestStepCommandLineAndEnvironment(t *testing.T) {
 	rec := &fakeRecords{results: []result{{"out", "x"}}}
 	s, stderr := fakeStep(t, []string{"-wait=p", "-results=out", "-result_env=V=p.v", "-result_env=HOME=p.unset",
 		"-timeout=2s", "-entrypoint=tool", "--", "a b", "-c"}, w, r, rec)
+	s.env = []string{"PATH=/bin", envResults + "=/elsewhere", "HOME=/home", envResults + "=/again"}
 	if code := s.main(noSignals); code != 0 {
 		t.Fatalf("exit %d; %s", code, stderr)
 	}
@@ -272,4 +273,18 @@ func TestStepSignals(t *testing.T) {
 		}
 		waitFor(t, "the signal forwarded", func() bool { return fmt.Sprint(r.signals()) == fmt.Sprint([]syscall.Signal{syscall.SIGTERM}) })
 	})
+}
+
+// A step without results does not pass on a CDK8S_STEPS_RESULTS the
+// container has: the variable is the wrapper's.
+func TestStepWithoutResultsHasNoResultsDir(t *testing.T) {
+	r := &fakeRunner{}
+	s, _ := fakeStep(t, []string{"-entrypoint=tool"}, &fakeWaiter{d: decision{run: true}}, r, &fakeRecords{})
+	s.env = []string{envResults + "=/elsewhere", "PATH=/bin", "EMPTY="}
+	if code := s.main(noSignals); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if want := []string{"PATH=/bin", "EMPTY="}; !reflect.DeepEqual(r.env, want) {
+		t.Fatalf("env %q, want %q", r.env, want)
+	}
 }
