@@ -20,6 +20,8 @@ func TestDecide(t *testing.T) {
 	lostRec := depEnd{class: depLost, reason: reasonDependencyLost, code: 121}
 	cond := depEnd{class: depCondSkipped, reason: reasonSkipped}
 	aborted := depEnd{class: depAborted, reason: reasonAborted, code: 122}
+	abortedBySig := depEnd{class: depAborted, reason: reasonAborted, code: 143}
+	abortedOther := depEnd{class: depAborted, reason: reasonAborted, code: 3}
 	pending := depEnd{}
 	const wait, run = "wait", "run"
 	for _, tc := range []struct {
@@ -53,6 +55,10 @@ func TestDecide(t *testing.T) {
 		{runAllSucceeded, []depEnd{aborted, failed}, true, true, true, "Skipped 120 dependency `b` failed (exit 1)"},
 		{runAllSucceeded, []depEnd{aborted, cond}, true, true, true, "Skipped 0 dependency `b` was skipped by its condition"},
 		{runAllSucceeded, []depEnd{aborted}, true, false, true, "Aborted 122 not started: dependency `a` was aborted (failFast)"},
+		// aborted by a signal while it waited, without failFast: said as it happened
+		{runAllSucceeded, []depEnd{ok, abortedBySig}, true, false, true, "Aborted 122 not started: dependency `b` was aborted by SIGTERM (exit 143)"},
+		{runAllSucceeded, []depEnd{abortedOther}, true, false, true, "Aborted 122 not started: dependency `a` was aborted (exit 3)"},
+		{runAllSucceeded, []depEnd{abortedBySig}, true, true, true, "Aborted 122 not started: step `clean` failed and failFast is set"},
 		{runAnyFailed, []depEnd{aborted, ok}, true, true, true, run},
 		{runAlways, []depEnd{aborted}, true, true, true, run},
 		// row 5
@@ -268,6 +274,7 @@ func TestRunConditionsForEveryDependencyEnd(t *testing.T) {
 		{"failed", fileErr, report{Reason: reasonFailed, ExitCode: 3}, want{120, reasonSkipped}, want{0, ""}, want{0, ""}},
 		{"timed out", fileErr, report{Reason: reasonTimedOut, ExitCode: 124}, want{120, reasonSkipped}, want{0, ""}, want{0, ""}},
 		{"aborted", fileErr, report{Reason: reasonAborted, ExitCode: 122}, want{122, reasonAborted}, want{0, ""}, want{0, ""}},
+		{"aborted by a signal", fileErr, report{Reason: reasonAborted, ExitCode: 143}, want{122, reasonAborted}, want{0, ""}, want{0, ""}},
 		{"skipped", fileErr, report{Reason: reasonSkipped, ExitCode: 120}, want{120, reasonSkipped}, want{0, ""}, want{0, ""}},
 		{"skipped by condition", fileErr, report{Reason: reasonSkipped}, want{0, reasonSkipped}, want{0, ""}, want{0, ""}},
 		{"dependency lost", fileErr, report{Reason: reasonDependencyLost, ExitCode: 121}, want{121, reasonDependencyLost}, want{0, ""}, want{0, ""}},
