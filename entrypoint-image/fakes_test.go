@@ -16,14 +16,18 @@ import (
 // fakeWaiter decides as told.
 type fakeWaiter struct {
 	d        decision
+	how      string // how it says it waits, if it does
 	values   map[resultRef]string
 	during   func() // runs while the step waits
 	waited   bool   // wait was called
 	released int
 }
 
-func (f *fakeWaiter) wait() decision {
+func (f *fakeWaiter) wait(waitingAs func(string)) decision {
 	f.waited = true
+	if f.how != "" {
+		waitingAs(f.how)
+	}
 	if f.during != nil {
 		f.during()
 	}

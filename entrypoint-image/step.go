@@ -105,7 +105,7 @@ func (s *step) main(signals func() <-chan os.Signal) int {
 	path, lookErr := s.run.lookup(s.cfg.Entrypoint)
 	argv := append([]string{s.cfg.Entrypoint}, s.cfg.Args...)
 
-	d := s.wait.wait()
+	d := s.wait.wait(s.waitingAs)
 	defer s.wait.release() // after the record is written or the command ran
 	if !d.run {
 		return s.end(d.o, d.waited)
@@ -308,6 +308,16 @@ func (s *step) handleSignals(sigs <-chan os.Signal) {
 		s.mu.Unlock()
 		s.run.forward(n)
 	}
+}
+
+// waitingAs keeps how the step waits, for a report written by the signal
+// handler while it waits.
+func (s *step) waitingAs(how string) {
+	s.mu.Lock()
+	if s.phase == phaseWaiting {
+		s.waited = how
+	}
+	s.mu.Unlock()
 }
 
 // enter moves from phaseWaiting to phase; false when the signal handler

@@ -239,7 +239,7 @@ func TestStepSignals(t *testing.T) {
 		sigs := make(chan os.Signal, 1)
 		defer close(sigs)
 		exited := make(chan int, 1)
-		w := &fakeWaiter{d: decision{run: true, waited: waitedInotify}}
+		w := &fakeWaiter{d: decision{run: true, waited: waitedFlock}, how: waitedFlock}
 		rec := &fakeRecords{}
 		s, _ := fakeStep(t, []string{"-wait=a", "-entrypoint=cmd"}, w, &fakeRunner{}, rec)
 		s.exit = func(code int) { exited <- code }
@@ -251,7 +251,7 @@ func TestStepSignals(t *testing.T) {
 			t.Fatalf("exit %d", code)
 		}
 		got, _ := rec.record(t, fileErr)
-		if got.Reason != reasonAborted || got.ExitCode != 143 || got.Message != "aborted: received SIGTERM while waiting" {
+		if got.Reason != reasonAborted || got.ExitCode != 143 || got.Message != "aborted: received SIGTERM while waiting" || got.Waited != waitedFlock {
 			t.Fatalf("record %+v", got)
 		}
 	})
