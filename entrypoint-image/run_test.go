@@ -106,50 +106,6 @@ func TestOnErrorContinue(t *testing.T) {
 	mustExist(t, filepath.Join(root, "ran-b"))
 }
 
-// After a restart, a finished step does not run again and exits with the
-// recorded outcome.
-func TestRestartIdempotence(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		extra  []string
-		script string
-		want   int
-		record string
-	}{
-		{"succeeded", nil, "echo x >> count", 0, fileDone},
-		{"failed", nil, "echo x >> count; exit 5", 5, fileErr},
-		{"continued", []string{"-on_error=continue"}, "echo x >> count; exit 6", 0, fileDone},
-		{"skipped by condition", []string{"-run_if=any_failed"}, "echo x >> count", 0, fileErr},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			root := newRoot(t, "me")
-			args := stepArgs(root, "me", append(tc.extra, "-entrypoint=sh", "--", "-c", tc.script)...)
-			code, p := run(t, root, args...)
-			if code != tc.want {
-				t.Fatalf("first run: exit %d; %s", code, p.stderr.String())
-			}
-			first, _ := os.ReadFile(rec(root, "me", tc.record))
-			os.Remove(rec(root, "me", fileReport)) // a fresh container
-			code, p = run(t, root, args...)
-			if code != tc.want {
-				t.Fatalf("second run: exit %d; %s", code, p.stderr.String())
-			}
-			if tc.name != "skipped by condition" {
-				if got, _ := os.ReadFile(filepath.Join(root, "count")); string(got) != "x\n" {
-					t.Fatalf("command ran again: %q", got)
-				}
-			}
-			again, _ := os.ReadFile(rec(root, "me", tc.record))
-			if string(again) != string(first) {
-				t.Fatalf("record changed: %q -> %q", first, again)
-			}
-			if rep, _ := os.ReadFile(rec(root, "me", fileReport)); string(rep) != string(first) {
-				t.Fatalf("termination report not restored: %q", rep)
-			}
-		})
-	}
-}
-
 // The command is looked up like a shell would: PATH, or the shell's default
 // search path when PATH is unset; arguments are passed verbatim.
 func TestPathLookup(t *testing.T) {

@@ -125,23 +125,38 @@ func (s *step) main(signals func() <-chan os.Signal) int {
 
 // replay implements restart idempotence: if this step's done or done.err
 // already exists, the command is not run again and the recorded outcome is
-// returned (and copied to the report, within the budget).
+// returned (and copied to the report, within the budget). A record that
+// cannot be used says so: done still means succeeded (exit 0, as its
+// dependents read it); a done.err that is unreadable, or that gives exit
+// code 0 to anything but a skip by a condition, exits 125.
 func (s *step) replay() (int, bool) {
 	file, r, ok := s.rec.recorded()
 	if file == "" {
 		return 0, false
 	}
-	code := exitOK
-	if file == fileErr {
+	code, why := exitOK, ""
+	switch {
+	case file == fileDone && !ok:
+		why = "done is unreadable, but done means succeeded"
+	case file == fileDone:
+	case !ok:
+		code, why = exitWrapper, "done.err is unreadable"
+	case r.ExitCode == 0 && r.Reason != reasonSkipped:
+		code, why = exitWrapper, "done.err says "+r.Reason+" with exit code 0, which only a skip by a condition has"
+	default:
 		code = r.ExitCode
-		if !ok || code == 0 && r.Reason != reasonSkipped {
-			code = exitWrapper
-		}
 	}
-	if ok {
+	if why == "" {
 		_ = s.rec.writeReport(&r)
+		s.logf("already finished (%s, exit code %d): not running again", r.Reason, r.ExitCode)
+		return code, true
 	}
-	s.logf("already finished (%s, exit code %d): not running again", r.Reason, r.ExitCode)
+	if code != exitOK {
+		now := timestamp(s.now())
+		_ = s.rec.writeReport(&report{Step: s.cfg.Step, Reason: reasonFailed, ExitCode: code,
+			StartedAt: now, FinishedAt: now, Message: "the completion record " + why})
+	}
+	s.logf("already finished: %s: exit code %d; not running again", why, code)
 	return code, true
 }
 

@@ -14,7 +14,7 @@ import (
 // The step's logic in process, over fakes of its seams (fakes_test.go):
 // how each decision of the precedence table, each run of attempts
 // (retries, timeouts, results, a command that cannot start), each wrapper
-// error and each replay ends: exit code, record, report, fail-fast marker.
+// error ends: exit code, record, report, fail-fast marker.
 func TestStepOverFakes(t *testing.T) {
 	ok := depEnd{class: depSucceeded, reason: reasonSucceeded}
 	failed := depEnd{class: depFailed, reason: reasonFailed, code: 1}
@@ -23,7 +23,6 @@ func TestStepOverFakes(t *testing.T) {
 	exited := func(code int) attemptResult { return attemptResult{code: code} }
 	timedOut := attemptResult{code: 143, timedOut: true}
 	enoexec := attemptResult{execErr: syscall.ENOEXEC}
-	record := func(r report) map[string][]byte { return map[string][]byte{fileErr: r.encode()} }
 	type want struct {
 		exit     int
 		file     string // the record written ("" none)
@@ -117,13 +116,6 @@ func TestStepOverFakes(t *testing.T) {
 		{name: "the record cannot be written under on_error continue", args: []string{"-on_error=continue"}, attempts: []attemptResult{exited(3)},
 			rec:  fakeRecords{writeErr: syscall.EIO},
 			want: want{exitWrapper, "", reasonFailed, exitWrapper, "cannot write the completion record done: input/output error", 1, 1, false, nil}},
-		// replay: the recorded outcome, the command not run again
-		{name: "replay of done", rec: fakeRecords{files: map[string][]byte{fileDone: (&report{Reason: reasonFailed, ExitCode: 4}).encode()}},
-			want: want{0, fileDone, reasonFailed, 4, "", 0, 0, false, nil}},
-		{name: "replay of a failure", rec: fakeRecords{files: record(report{Reason: reasonFailed, ExitCode: 5})},
-			want: want{5, fileErr, reasonFailed, 5, "", 0, 0, false, nil}},
-		{name: "replay of a skip by a condition", rec: fakeRecords{files: record(report{Reason: reasonSkipped})},
-			want: want{0, fileErr, reasonSkipped, 0, "", 0, 0, false, nil}},
 	} {
 		tc := tc
 		t.Run(tc.name, func(t *testing.T) {
@@ -153,27 +145,22 @@ func TestStepOverFakes(t *testing.T) {
 				t.Fatal("the table's dependencies must decide")
 			}
 			w.d = decision{run: run, o: o}
-			replay := len(tc.rec.files) > 0
 
 			code := s.main(noSignals)
 			got := want{exit: code, ran: r.ran, marker: rec.markedBy > 0, pauses: r.pauses}
-			if !replay {
-				for _, file := range []string{fileDone, fileErr} {
-					if rr, ok := rec.record(t, file); ok {
-						got.file = file
-						if len(rec.files) > 1 {
-							t.Errorf("both records written: %q", rec.files)
-						}
-						if !reflect.DeepEqual(rr, rec.reports[len(rec.reports)-1]) {
-							t.Errorf("the report %+v is not the record %+v", rec.reports[len(rec.reports)-1], rr)
-						}
-					}
-				}
-			} else {
-				got.file, _, _ = rec.recorded()
-			}
 			if len(rec.reports) == 0 {
 				t.Fatalf("no report written; stderr %q", stderr)
+			}
+			for _, file := range []string{fileDone, fileErr} {
+				if rr, ok := rec.record(t, file); ok {
+					got.file = file
+					if len(rec.files) > 1 {
+						t.Errorf("both records written: %q", rec.files)
+					}
+					if !reflect.DeepEqual(rr, rec.reports[len(rec.reports)-1]) {
+						t.Errorf("the report %+v is not the record %+v", rec.reports[len(rec.reports)-1], rr)
+					}
+				}
 			}
 			last := rec.reports[len(rec.reports)-1]
 			got.reason, got.code, got.attempts = last.Reason, last.ExitCode, last.Attempts
@@ -183,9 +170,6 @@ func TestStepOverFakes(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("got  %+v\nwant %+v\nstderr %q", got, tc.want, stderr)
-			}
-			if replay {
-				return
 			}
 			// what every run reports
 			if last.Step != "me" || last.FinishedAt != timestamp(t0.Add(time.Minute)) {
@@ -286,5 +270,40 @@ func TestStepWithoutResultsHasNoResultsDir(t *testing.T) {
 	}
 	if want := []string{"PATH=/bin", "EMPTY="}; !reflect.DeepEqual(r.env, want) {
 		t.Fatalf("env %q, want %q", r.env, want)
+	}
+}
+
+// A recorded outcome is replayed, the command not run again; a record that
+// cannot be used says so, and which exit code it gives.
+func TestStepReplay(t *testing.T) {
+	for _, tc := range []struct {
+		file, content string
+		exit          int
+		stderr        string
+		report        string // the termination message's reason, exit code and message; "" none
+	}{
+		{fileDone, `{"reason":"Failed","exitCode":4}`, 0, "already finished (Failed, exit code 4): not running again", "Failed 4 "},
+		{fileErr, `{"reason":"TimedOut","exitCode":124}`, 124, "already finished (TimedOut, exit code 124): not running again", "TimedOut 124 "},
+		{fileErr, `{"reason":"Skipped","exitCode":0,"message":"m"}`, 0, "already finished (Skipped, exit code 0): not running again", "Skipped 0 m"},
+		{fileErr, "garbage", exitWrapper, "already finished: done.err is unreadable: exit code 125; not running again",
+			"Failed 125 the completion record done.err is unreadable"},
+		{fileErr, `{"reason":"Failed","exitCode":0}`, exitWrapper,
+			"already finished: done.err says Failed with exit code 0, which only a skip by a condition has: exit code 125; not running again",
+			"Failed 125 the completion record done.err says Failed with exit code 0, which only a skip by a condition has"},
+		{fileDone, "", 0, "already finished: done is unreadable, but done means succeeded: exit code 0; not running again", ""},
+	} {
+		r := &fakeRunner{}
+		rec := &fakeRecords{files: map[string][]byte{tc.file: []byte(tc.content)}}
+		s, stderr := fakeStep(t, []string{"-entrypoint=cmd"}, &fakeWaiter{}, r, rec)
+		code := s.main(func() <-chan os.Signal { t.Fatal("a replay catches no signals"); return nil })
+		got := ""
+		if len(rec.reports) > 0 {
+			last := rec.reports[len(rec.reports)-1]
+			got = fmt.Sprintf("%s %d %s", last.Reason, last.ExitCode, last.Message)
+		}
+		if code != tc.exit || strings.TrimSuffix(stderr.String(), "\n") != "entrypoint: step me: "+tc.stderr || got != tc.report || r.looked+r.ran > 0 || rec.began {
+			t.Errorf("%s %q: exit %d, stderr %q, report %q, looked %d, ran %d; want exit %d, %q, report %q",
+				tc.file, tc.content, code, stderr, got, r.looked, r.ran, tc.exit, tc.stderr, tc.report)
+		}
 	}
 }
