@@ -29,6 +29,11 @@ const (
 	runResultNotIn  = "result_not_in"
 )
 
+// runConditions are the values -run_if accepts, the default first;
+// src/wire/run-if-conditions.json lists the same conditions for the
+// library, and conditions_test.go checks both agree and decide handles each.
+var runConditions = []string{runAllSucceeded, runAlways, runAnyFailed, runResultIn, runResultNotIn}
+
 // reservedEnvPrefix starts the names of the variables the wrapper sets
 // (wrapperEnv); -result_env may not use it.
 const reservedEnvPrefix = "CDK8S_STEPS_"
@@ -273,7 +278,7 @@ func (c *config) checkRunIf(result string) error {
 		return nil
 	case runResultIn, runResultNotIn:
 	default:
-		return fmt.Errorf("invalid value %q for flag -run_if: want always, any_failed, result_in or result_not_in", c.RunIf)
+		return fmt.Errorf("invalid value %q for flag -run_if: want one of %s", c.RunIf, strings.Join(runConditions, ", "))
 	}
 	ref, ok := parseResultRef(result)
 	if !ok {

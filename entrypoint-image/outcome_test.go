@@ -8,9 +8,21 @@ import (
 	"testing"
 )
 
-// The precedence table of docs/contract.md, row by row, for every run
-// condition, in process.
-func TestDecide(t *testing.T) {
+// decideRow is a row of the precedence table: what decide knows, and what
+// it decides ("wait", "run", or "<reason> <exit> <message>").
+type decideRow struct {
+	runIf  string
+	deps   []depEnd
+	after  bool // every -after producer ended
+	marker bool
+	cond   bool // result_in / result_not_in is true
+	want   string
+}
+
+// decideRows is the precedence table of docs/contract.md, row by row, for
+// every run condition (src/wire/run-if-conditions.json: every condition
+// there needs rows here, conditions_test.go).
+func decideRows() []decideRow {
 	ok := depEnd{class: depSucceeded, reason: reasonSucceeded}
 	failed := depEnd{class: depFailed, reason: reasonFailed, code: 1}
 	timedOut := depEnd{class: depFailed, reason: reasonTimedOut, code: 124}
@@ -24,14 +36,7 @@ func TestDecide(t *testing.T) {
 	abortedOther := depEnd{class: depAborted, reason: reasonAborted, code: 3}
 	pending := depEnd{}
 	const wait, run = "wait", "run"
-	for _, tc := range []struct {
-		runIf  string
-		deps   []depEnd
-		after  bool // every -after producer ended
-		marker bool
-		cond   bool // result_in / result_not_in is true
-		want   string
-	}{
+	return []decideRow{
 		// row 1: a failed dependency, at once, whatever else
 		{runAllSucceeded, []depEnd{pending, failed}, false, true, true, "Skipped 120 dependency `b` failed (exit 1)"},
 		{runAllSucceeded, []depEnd{timedOut, lost}, true, true, true, "Skipped 120 dependency `a` timed out (exit 124)"},
@@ -68,6 +73,9 @@ func TestDecide(t *testing.T) {
 		{runResultIn, []depEnd{ok}, true, false, true, run},
 		{runResultIn, []depEnd{ok}, true, false, false, "Skipped 0 condition false: why"},
 		{runResultNotIn, nil, true, false, false, "Skipped 0 condition false: why"},
+		{runResultIn, []depEnd{ok}, false, false, true, wait}, // an -after producer has not ended
+		{runResultNotIn, []depEnd{pending}, true, false, true, wait},
+		{runResultNotIn, []depEnd{ok}, true, false, true, run},
 		// always: every end, never the marker
 		{runAlways, []depEnd{failed, pending}, true, true, true, wait},
 		{runAlways, []depEnd{failed, lost, cond, skipped, unreadable}, false, true, true, wait},
@@ -82,7 +90,13 @@ func TestDecide(t *testing.T) {
 		{runAnyFailed, []depEnd{ok, cond}, true, true, true, run},
 		{runAnyFailed, []depEnd{ok, ok}, true, true, true, "Skipped 0 every dependency succeeded"},
 		{runAnyFailed, nil, true, true, true, "Skipped 0 every dependency succeeded"},
-	} {
+	}
+}
+
+// The precedence table, in process.
+func TestDecide(t *testing.T) {
+	for _, tc := range decideRows() {
+		tc := tc
 		f := facts{runIf: tc.runIf, deps: tc.deps, afterEnded: tc.after,
 			marker:    func() (bool, string) { return tc.marker, "clean" },
 			condition: func() (bool, string) { return tc.cond, "why" }}
@@ -93,9 +107,9 @@ func TestDecide(t *testing.T) {
 		got := fmt.Sprintf("%s %d %s", o.reason, o.exit, o.message)
 		switch {
 		case !decided:
-			got = wait
+			got = "wait"
 		case r:
-			got = run
+			got = "run"
 		case o.exit != o.code || o.success:
 			got = "inconsistent " + got
 		}
