@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -51,8 +52,10 @@ type stateDir struct {
 	root, step, dir string
 	budget          int
 	logf            func(format string, a ...interface{})
-	lock            *os.File    // held for the wrapper's whole life
-	report          *reportFile // nil until opened
+
+	mu     sync.Mutex  // the step's signal handler may record while begin runs
+	lock   *os.File    // held for the wrapper's whole life
+	report *reportFile // nil until opened
 }
 
 func newStateDir(cfg *config, logf func(string, ...interface{})) *stateDir {
@@ -76,9 +79,10 @@ func (d *stateDir) begin(results bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	d.lock = f
 	rf, err := openReport(d.dir+"/"+fileReport, d.budget)
-	d.report = rf
+	d.mu.Lock()
+	d.lock, d.report = f, rf
+	d.mu.Unlock()
 	if err != nil {
 		d.logf("cannot open the report: %v", err)
 	}
@@ -98,6 +102,8 @@ func (d *stateDir) write(file string, data []byte) error {
 }
 
 func (d *stateDir) writeReport(r *report) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if d.report == nil {
 		d.report, _ = openReport(d.dir+"/"+fileReport, d.budget)
 	}
