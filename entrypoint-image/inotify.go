@@ -111,9 +111,9 @@ func (w *waiter) inotifyWait(fd int) (d decision, ok bool) {
 	events := make([]syscall.EpollEvent, 1)
 	trimThreads()
 	for {
-		timeout := -1
+		timeout := -1 // no look due: block until an event
 		if !w.recheckAt.IsZero() {
-			timeout = int(time.Until(w.recheckAt)/time.Millisecond) + 1
+			timeout = epollTimeout(time.Until(w.recheckAt))
 		}
 		n, err := syscall.EpollWait(ep, events, timeout)
 		if errors.Is(err, syscall.EINTR) {
@@ -131,6 +131,17 @@ func (w *waiter) inotifyWait(fd int) (d decision, ok bool) {
 			return d, true
 		}
 	}
+}
+
+// epollTimeout is epoll_wait's timeout, in milliseconds rounded up, for a
+// look due in d. A look that is overdue (the set-up before the first
+// epoll_wait can take longer than the first 1 ms) is due at once: a
+// negative timeout would block until an event, maybe for ever.
+func epollTimeout(d time.Duration) int {
+	if d <= 0 {
+		return 0
+	}
+	return int((d + time.Millisecond - 1) / time.Millisecond)
 }
 
 // drain reads and applies every queued event; false when a watch went away.
