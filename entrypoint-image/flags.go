@@ -29,6 +29,15 @@ const (
 	runResultNotIn  = "result_not_in"
 )
 
+// runConditions are the values -run_if accepts, the default first;
+// src/wire/run-if-conditions.json lists the same conditions for the
+// library, and conditions_test.go checks both agree and decide handles each.
+var runConditions = []string{runAllSucceeded, runAlways, runAnyFailed, runResultIn, runResultNotIn}
+
+// reservedEnvPrefix starts the names of the variables the wrapper sets
+// (wrapperEnv); -result_env may not use it.
+const reservedEnvPrefix = "CDK8S_STEPS_"
+
 // resultRef names a result of a step: <step>.<name> on the wire.
 type resultRef struct{ step, name string }
 
@@ -269,7 +278,7 @@ func (c *config) checkRunIf(result string) error {
 		return nil
 	case runResultIn, runResultNotIn:
 	default:
-		return fmt.Errorf("invalid value %q for flag -run_if: want always, any_failed, result_in or result_not_in", c.RunIf)
+		return fmt.Errorf("invalid value %q for flag -run_if: want one of %s", c.RunIf, strings.Join(runConditions, ", "))
 	}
 	ref, ok := parseResultRef(result)
 	if !ok {
@@ -307,6 +316,9 @@ func parseResultEnv(s string) (resultEnv, error) {
 	env, ref := s[:eq], s[eq+1:]
 	if !validEnv(env) {
 		return resultEnv{}, fmt.Errorf("invalid value %q for flag -result_env: %q is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)", s, env)
+	}
+	if strings.HasPrefix(env, reservedEnvPrefix) {
+		return resultEnv{}, fmt.Errorf("invalid value %q for flag -result_env: names starting with %s are the wrapper's; choose another name", s, reservedEnvPrefix)
 	}
 	r, ok := parseResultRef(ref)
 	if !ok {

@@ -27,7 +27,8 @@ func TestFlockWaitInProcess(t *testing.T) {
 			w := newWaiter(&config{Root: root, Step: "me", Wait: []string{"dep"}, RunIf: runAllSucceeded})
 			w.inotifyInit = func() (int, error) { return -1, syscall.EMFILE }
 			got := make(chan decision, 1)
-			go func() { got <- w.wait() }()
+			var ways []string
+			go func() { got <- w.wait(func(how string) { ways = append(ways, how) }) }()
 			waitFor(t, "the waiter blocked in flock", func() bool { return flockWaiting(stepDir(root, "dep")) })
 			if tc.record {
 				publish(t, rec(root, "dep", fileDone), report{Reason: reasonSucceeded})
@@ -38,8 +39,8 @@ func TestFlockWaitInProcess(t *testing.T) {
 			if d.run {
 				s = "run"
 			}
-			if s != tc.want || d.waited != waitedFlock {
-				t.Fatalf("got %q waited %q, want %q waited flock", s, d.waited, tc.want)
+			if s != tc.want || d.waited != waitedFlock || fmt.Sprint(ways) != "[flock]" {
+				t.Fatalf("got %q waited %q (said %v), want %q waited flock", s, d.waited, ways, tc.want)
 			}
 		})
 	}

@@ -313,3 +313,37 @@ func (p *proc) waitBlocked(root, step string) {
 		return exists(rec(root, step, fileStarted)) && blockedWaiting(p.cmd.Process.Pid)
 	})
 }
+
+// fileEvents counts the inotify events of one kind on one file: a way to
+// wait for another process to have opened or closed it.
+type fileEvents struct {
+	fd int
+	n  int
+}
+
+// watchFile starts counting the events of mask (IN_OPEN,
+// IN_CLOSE_NOWRITE, ...) on path, from now.
+func watchFile(t testing.TB, path string, mask uint32) *fileEvents {
+	t.Helper()
+	fd, err := syscall.InotifyInit1(syscall.IN_CLOEXEC | syscall.IN_NONBLOCK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if _, err := syscall.InotifyAddWatch(fd, path, mask); err != nil {
+		t.Fatal(err)
+	}
+	return &fileEvents{fd: fd}
+}
+
+// count is the number of events so far.
+func (e *fileEvents) count() int {
+	buf := make([]byte, 4096)
+	for {
+		n, err := syscall.Read(e.fd, buf)
+		if n <= 0 || err != nil {
+			return e.n
+		}
+		e.n += len(decodeEvents(buf[:n]))
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"syscall"
 	"time"
 	"unsafe"
@@ -110,12 +111,12 @@ func (w *waiter) inotifyWait(fd int) (d decision, ok bool) {
 	events := make([]syscall.EpollEvent, 1)
 	trimThreads()
 	for {
-		timeout := -1
+		timeout := -1 // no look due: block until an event
 		if !w.recheckAt.IsZero() {
-			timeout = int(time.Until(w.recheckAt)/time.Millisecond) + 1
+			timeout = epollTimeout(time.Until(w.recheckAt))
 		}
 		n, err := syscall.EpollWait(ep, events, timeout)
-		if err == syscall.EINTR {
+		if errors.Is(err, syscall.EINTR) {
 			continue
 		}
 		if err != nil {
@@ -132,11 +133,22 @@ func (w *waiter) inotifyWait(fd int) (d decision, ok bool) {
 	}
 }
 
+// epollTimeout is epoll_wait's timeout, in milliseconds rounded up, for a
+// look due in d. A look that is overdue (the set-up before the first
+// epoll_wait can take longer than the first 1 ms) is due at once: a
+// negative timeout would block until an event, maybe for ever.
+func epollTimeout(d time.Duration) int {
+	if d <= 0 {
+		return 0
+	}
+	return int((d + time.Millisecond - 1) / time.Millisecond)
+}
+
 // drain reads and applies every queued event; false when a watch went away.
 func (w *waiter) drain(fd int, buf []byte, byWd map[int32]int) bool {
 	for {
 		n, err := syscall.Read(fd, buf)
-		if err == syscall.EINTR {
+		if errors.Is(err, syscall.EINTR) {
 			continue
 		}
 		if n <= 0 || err != nil {

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // rawEvent encodes an inotify event as the kernel does (native byte order
@@ -50,6 +51,20 @@ func TestEventKind(t *testing.T) {
 		fileReport: evNone, ".done.tmp.1.x": evNone, "done.errx": evNone, "": evNone} {
 		if got := eventKind(name); got != want {
 			t.Errorf("eventKind(%q) = %d, want %d", name, got, want)
+		}
+	}
+}
+
+// The re-probing timeout: rounded up, and never negative for a look that
+// is overdue (a negative epoll_wait timeout blocks until an event, and the
+// lock's release gives none).
+func TestEpollTimeout(t *testing.T) {
+	for d, want := range map[time.Duration]int{
+		-time.Second: 0, -2500 * time.Microsecond: 0, -time.Nanosecond: 0, 0: 0,
+		time.Nanosecond: 1, time.Millisecond: 1, 1500 * time.Microsecond: 2, 128 * time.Millisecond: 128,
+	} {
+		if got := epollTimeout(d); got != want {
+			t.Errorf("epollTimeout(%v) = %d, want %d", d, got, want)
 		}
 	}
 }

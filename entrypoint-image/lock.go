@@ -19,8 +19,9 @@ const lockProbeWait = 200 * time.Millisecond
 // space). The returned file must stay open for the wrapper's whole life:
 // the kernel drops the lock when the wrapper dies, however it dies, which
 // is how dependents tell a lost step from a slow one. The descriptor is
-// close-on-exec, so the command never holds the lock.
-func takeLock(dir string) (*os.File, error) {
+// close-on-exec, so the command never holds the lock. sleep waits between
+// tries of a lock that is taken (time.Sleep; a seam for tests).
+func takeLock(dir string, sleep func(time.Duration)) (*os.File, error) {
 	path := dir + "/" + fileLock
 	f, err := openFile(path, syscall.O_RDWR|syscall.O_CREAT, 0o644)
 	if err != nil {
@@ -34,14 +35,14 @@ func takeLock(dir string) (*os.File, error) {
 	deadline := time.Now().Add(lockProbeWait)
 	for {
 		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err != syscall.EWOULDBLOCK || time.Now().After(deadline) {
+		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
 			break
 		}
-		time.Sleep(time.Millisecond)
+		sleep(time.Millisecond)
 	}
 	if err != nil {
 		f.Close()
-		if err == syscall.EWOULDBLOCK {
+		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, fmt.Errorf("%s: %w", path, errLockHeld)
 		}
 		return nil, fmt.Errorf("flock %s: %v", path, err)
@@ -86,7 +87,7 @@ func awaitLockFree(dir string) error {
 	defer syscall.Close(fd)
 	for {
 		err = syscall.Flock(fd, syscall.LOCK_SH)
-		if err != syscall.EINTR {
+		if !errors.Is(err, syscall.EINTR) {
 			return err
 		}
 	}

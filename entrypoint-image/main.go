@@ -6,8 +6,10 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"runtime"
+	"time"
 )
 
 // Exit codes of the wrapper (docs/contract.md, "Exit codes of the wrapper").
@@ -43,4 +45,36 @@ func main() {
 		os.Exit(runCp(args[1:]))
 	}
 	os.Exit(runStep(args))
+}
+
+// runStep runs one step from its command line: check the wire, parse, and
+// drive the step over the real seams.
+func runStep(args []string) int {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		os.Stderr.WriteString(usageText)
+		return exitOK
+	}
+	err := checkContract(args)
+	var cfg *config
+	if err == nil {
+		cfg, err = parseFlags(args)
+	}
+	if errors.Is(err, errHelp) {
+		os.Stderr.WriteString(usageText)
+		return exitOK
+	}
+	if err != nil {
+		c := prescan(args)
+		s := newStep(c, nil, nil, nil)
+		s.rec = newStateDir(c, s.logf)
+		return s.badUse(failure(exitWrapper, err.Error()))
+	}
+	s := newStep(cfg, newWaiter(cfg), nil, nil)
+	s.run, s.rec = newProcessRunner(s.logf), newStateDir(cfg, s.logf)
+	return s.main(catchSignals)
+}
+
+func newStep(cfg *config, w waiting, r running, rec recording) *step {
+	return &step{cfg: cfg, wait: w, run: r, rec: rec, env: os.Environ(), now: time.Now, stderr: os.Stderr,
+		exit: os.Exit, stopCh: make(chan struct{}), handed: make(chan int, 1)}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // outcome is how a step ends.
@@ -115,7 +116,7 @@ func decide(f facts) (o outcome, run, decided bool) {
 		msg := "not started: a step failed and failFast is set"
 		switch {
 		case !present:
-			msg = "not started: dependency `" + f.names[aborted] + "` was aborted (failFast)"
+			msg = "not started: dependency `" + f.names[aborted] + "` " + abortedVerb(f.deps[aborted])
 		case by != "":
 			msg = "not started: step `" + by + "` failed and failFast is set"
 		}
@@ -154,6 +155,20 @@ func failedVerb(d depEnd) string {
 		return "was skipped" + code
 	}
 	return "ended " + d.reason + code
+}
+
+// abortedVerb says how an aborted dependency was stopped before it ran:
+// by the fail-fast marker (exit 122) or by a signal while it waited
+// (128+n).
+func abortedVerb(d depEnd) string {
+	code := " (exit " + strconv.Itoa(d.code) + ")"
+	switch {
+	case d.code == exitAborted:
+		return "was aborted (failFast)"
+	case d.code > exitSignalBase && d.code < exitSignalBase+65:
+		return "was aborted by " + sigName(syscall.Signal(d.code-exitSignalBase)) + code
+	}
+	return "was aborted" + code
 }
 
 // evalCondition evaluates result_in / result_not_in on a result value.

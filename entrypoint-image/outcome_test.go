@@ -8,9 +8,21 @@ import (
 	"testing"
 )
 
-// The precedence table of docs/contract.md, row by row, for every run
-// condition, in process.
-func TestDecide(t *testing.T) {
+// decideRow is a row of the precedence table: what decide knows, and what
+// it decides ("wait", "run", or "<reason> <exit> <message>").
+type decideRow struct {
+	runIf  string
+	deps   []depEnd
+	after  bool // every -after producer ended
+	marker bool
+	cond   bool // result_in / result_not_in is true
+	want   string
+}
+
+// decideRows is the precedence table of docs/contract.md, row by row, for
+// every run condition (src/wire/run-if-conditions.json: every condition
+// there needs rows here, conditions_test.go).
+func decideRows() []decideRow {
 	ok := depEnd{class: depSucceeded, reason: reasonSucceeded}
 	failed := depEnd{class: depFailed, reason: reasonFailed, code: 1}
 	timedOut := depEnd{class: depFailed, reason: reasonTimedOut, code: 124}
@@ -20,16 +32,11 @@ func TestDecide(t *testing.T) {
 	lostRec := depEnd{class: depLost, reason: reasonDependencyLost, code: 121}
 	cond := depEnd{class: depCondSkipped, reason: reasonSkipped}
 	aborted := depEnd{class: depAborted, reason: reasonAborted, code: 122}
+	abortedBySig := depEnd{class: depAborted, reason: reasonAborted, code: 143}
+	abortedOther := depEnd{class: depAborted, reason: reasonAborted, code: 3}
 	pending := depEnd{}
 	const wait, run = "wait", "run"
-	for _, tc := range []struct {
-		runIf  string
-		deps   []depEnd
-		after  bool // every -after producer ended
-		marker bool
-		cond   bool // result_in / result_not_in is true
-		want   string
-	}{
+	return []decideRow{
 		// row 1: a failed dependency, at once, whatever else
 		{runAllSucceeded, []depEnd{pending, failed}, false, true, true, "Skipped 120 dependency `b` failed (exit 1)"},
 		{runAllSucceeded, []depEnd{timedOut, lost}, true, true, true, "Skipped 120 dependency `a` timed out (exit 124)"},
@@ -53,6 +60,10 @@ func TestDecide(t *testing.T) {
 		{runAllSucceeded, []depEnd{aborted, failed}, true, true, true, "Skipped 120 dependency `b` failed (exit 1)"},
 		{runAllSucceeded, []depEnd{aborted, cond}, true, true, true, "Skipped 0 dependency `b` was skipped by its condition"},
 		{runAllSucceeded, []depEnd{aborted}, true, false, true, "Aborted 122 not started: dependency `a` was aborted (failFast)"},
+		// aborted by a signal while it waited, without failFast: said as it happened
+		{runAllSucceeded, []depEnd{ok, abortedBySig}, true, false, true, "Aborted 122 not started: dependency `b` was aborted by SIGTERM (exit 143)"},
+		{runAllSucceeded, []depEnd{abortedOther}, true, false, true, "Aborted 122 not started: dependency `a` was aborted (exit 3)"},
+		{runAllSucceeded, []depEnd{abortedBySig}, true, true, true, "Aborted 122 not started: step `clean` failed and failFast is set"},
 		{runAnyFailed, []depEnd{aborted, ok}, true, true, true, run},
 		{runAlways, []depEnd{aborted}, true, true, true, run},
 		// row 5
@@ -62,6 +73,9 @@ func TestDecide(t *testing.T) {
 		{runResultIn, []depEnd{ok}, true, false, true, run},
 		{runResultIn, []depEnd{ok}, true, false, false, "Skipped 0 condition false: why"},
 		{runResultNotIn, nil, true, false, false, "Skipped 0 condition false: why"},
+		{runResultIn, []depEnd{ok}, false, false, true, wait}, // an -after producer has not ended
+		{runResultNotIn, []depEnd{pending}, true, false, true, wait},
+		{runResultNotIn, []depEnd{ok}, true, false, true, run},
 		// always: every end, never the marker
 		{runAlways, []depEnd{failed, pending}, true, true, true, wait},
 		{runAlways, []depEnd{failed, lost, cond, skipped, unreadable}, false, true, true, wait},
@@ -76,7 +90,13 @@ func TestDecide(t *testing.T) {
 		{runAnyFailed, []depEnd{ok, cond}, true, true, true, run},
 		{runAnyFailed, []depEnd{ok, ok}, true, true, true, "Skipped 0 every dependency succeeded"},
 		{runAnyFailed, nil, true, true, true, "Skipped 0 every dependency succeeded"},
-	} {
+	}
+}
+
+// The precedence table, in process.
+func TestDecide(t *testing.T) {
+	for _, tc := range decideRows() {
+		tc := tc
 		f := facts{runIf: tc.runIf, deps: tc.deps, afterEnded: tc.after,
 			marker:    func() (bool, string) { return tc.marker, "clean" },
 			condition: func() (bool, string) { return tc.cond, "why" }}
@@ -87,9 +107,9 @@ func TestDecide(t *testing.T) {
 		got := fmt.Sprintf("%s %d %s", o.reason, o.exit, o.message)
 		switch {
 		case !decided:
-			got = wait
+			got = "wait"
 		case r:
-			got = run
+			got = "run"
 		case o.exit != o.code || o.success:
 			got = "inconsistent " + got
 		}
@@ -268,6 +288,7 @@ func TestRunConditionsForEveryDependencyEnd(t *testing.T) {
 		{"failed", fileErr, report{Reason: reasonFailed, ExitCode: 3}, want{120, reasonSkipped}, want{0, ""}, want{0, ""}},
 		{"timed out", fileErr, report{Reason: reasonTimedOut, ExitCode: 124}, want{120, reasonSkipped}, want{0, ""}, want{0, ""}},
 		{"aborted", fileErr, report{Reason: reasonAborted, ExitCode: 122}, want{122, reasonAborted}, want{0, ""}, want{0, ""}},
+		{"aborted by a signal", fileErr, report{Reason: reasonAborted, ExitCode: 143}, want{122, reasonAborted}, want{0, ""}, want{0, ""}},
 		{"skipped", fileErr, report{Reason: reasonSkipped, ExitCode: 120}, want{120, reasonSkipped}, want{0, ""}, want{0, ""}},
 		{"skipped by condition", fileErr, report{Reason: reasonSkipped}, want{0, reasonSkipped}, want{0, ""}, want{0, ""}},
 		{"dependency lost", fileErr, report{Reason: reasonDependencyLost, ExitCode: 121}, want{121, reasonDependencyLost}, want{0, ""}, want{0, ""}},

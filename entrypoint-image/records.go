@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -20,6 +21,99 @@ const (
 	dirResults  = "results"      // the step's declared results
 )
 
+// recording is the seam through which a step keeps its records: its
+// state directory D (lock, start marker, completion record, termination
+// message, results) and the fail-fast marker. stateDir is the real one;
+// tests drive a step with a fake.
+type recording interface {
+	// recorded is the completion record of an earlier run of this step
+	// (file is fileDone or fileErr; "" when there is none); ok is false
+	// when it does not hold a report.
+	recorded() (file string, r report, ok bool)
+	// begin prepares D: takes the lock (errLockHeld when another wrapper
+	// of the step holds it), creates the start marker and reserves the
+	// termination message; with results, it creates D/results and returns
+	// its path.
+	begin(results bool) (resultsDir string, err error)
+	// readResults reads the declared results the command wrote.
+	readResults(names []string) ([]result, error)
+	// write writes the completion record file (fileDone or fileErr).
+	write(file string, data []byte) error
+	// writeReport writes the termination message, within the budget.
+	writeReport(r *report) error
+	// markFailFast creates the fail-fast marker, naming this step.
+	markFailFast() error
+	// failFastMarked reports whether the fail-fast marker exists.
+	failFastMarked() bool
+}
+
+// stateDir records in the step's state directory under the root.
+type stateDir struct {
+	root, step, dir string
+	budget          int
+	logf            func(format string, a ...interface{})
+
+	mu     sync.Mutex  // the step's signal handler may record while begin runs
+	lock   *os.File    // held for the wrapper's whole life
+	report *reportFile // nil until opened
+}
+
+func newStateDir(cfg *config, logf func(string, ...interface{})) *stateDir {
+	return &stateDir{root: cfg.Root, step: cfg.Step, dir: stepDir(cfg.Root, cfg.Step), budget: cfg.Budget, logf: logf}
+}
+
+func (d *stateDir) recorded() (string, report, bool) {
+	for _, file := range []string{fileDone, fileErr} {
+		if r, present, ok := readRecord(d.dir + "/" + file); present {
+			return file, r, ok
+		}
+	}
+	return "", report{}, false
+}
+
+func (d *stateDir) begin(results bool) (string, error) {
+	if err := os.MkdirAll(d.dir, 0o755); err != nil {
+		return "", err
+	}
+	f, err := takeLock(d.dir, time.Sleep)
+	if err != nil {
+		return "", err
+	}
+	rf, err := openReport(d.dir+"/"+fileReport, d.budget)
+	d.mu.Lock()
+	d.lock, d.report = f, rf
+	d.mu.Unlock()
+	if err != nil {
+		d.logf("cannot open the report: %v", err)
+	}
+	if !results {
+		return "", nil
+	}
+	dir := d.dir + "/" + dirResults
+	return dir, mkdirResults(dir)
+}
+
+func (d *stateDir) readResults(names []string) ([]result, error) {
+	return readResults(d.dir+"/"+dirResults, names)
+}
+
+func (d *stateDir) write(file string, data []byte) error {
+	return writeAtomic(d.dir+"/"+file, data)
+}
+
+func (d *stateDir) writeReport(r *report) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.report == nil {
+		d.report, _ = openReport(d.dir+"/"+fileReport, d.budget)
+	}
+	return d.report.write(r)
+}
+
+func (d *stateDir) markFailFast() error { return createAbort(abortPath(d.root), d.step) }
+
+func (d *stateDir) failFastMarked() bool { return exists(abortPath(d.root)) }
+
 // stepDir is D(step).
 func stepDir(root, step string) string { return root + "/steps/" + step }
 
@@ -33,7 +127,7 @@ func abortPath(root string) string { return root + "/abort/failed" }
 // the wrapper waits, one thread above the floor of a minimal Go program.
 func openFile(path string, flag int, perm uint32) (*os.File, error) {
 	fd, err := syscall.Open(path, flag|syscall.O_CLOEXEC, perm)
-	for err == syscall.EINTR {
+	for errors.Is(err, syscall.EINTR) {
 		fd, err = syscall.Open(path, flag|syscall.O_CLOEXEC, perm)
 	}
 	if err != nil {

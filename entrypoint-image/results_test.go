@@ -24,10 +24,23 @@ func TestReadResults(t *testing.T) {
 		{"too large", str(strings.Repeat("x", maxResult+1)), "", "result r is larger than 4096 bytes"},
 		{"invalid UTF-8", str("a\xffb"), "", "result r is not valid UTF-8"},
 		{"not written", nil, "", "result r was not written"},
+		{"NUL byte", str("a\x00b\n"), "", "result r contains a NUL byte (at byte 1)"},
+		{"a directory", str("<dir>"), "", "result r is not a regular file (a directory)"},
+		{"a character device", str("<dev>"), "", "result r is not a regular file (a character device)"},
+		{"a symbolic link to a file", str("<link>"), "linked", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			if tc.content != nil {
+			switch {
+			case tc.content == nil:
+			case *tc.content == "<dir>":
+				os.Mkdir(filepath.Join(dir, "r"), 0o755)
+			case *tc.content == "<dev>":
+				os.Symlink("/dev/null", filepath.Join(dir, "r"))
+			case *tc.content == "<link>":
+				os.WriteFile(filepath.Join(dir, "target"), []byte("linked\n"), 0o644)
+				os.Symlink("target", filepath.Join(dir, "r"))
+			default:
 				os.WriteFile(filepath.Join(dir, "r"), []byte(*tc.content), 0o644)
 			}
 			res, err := readResults(dir, []string{"r"})
@@ -131,5 +144,64 @@ func TestBadResultFailsTheStep(t *testing.T) {
 				t.Fatalf("dependent: exit %d", code)
 			}
 		})
+	}
+}
+
+// A result with a NUL byte, or a result that is not a regular file (a
+// FIFO would block the read forever, a directory cannot be read), fails
+// its producer with exit 125 and a message naming the result.
+func TestResultThatCannotBeAValue(t *testing.T) {
+	for _, tc := range []struct {
+		name, script, message string
+	}{
+		{"NUL byte", `printf 'a\0b' > "$CDK8S_STEPS_RESULTS/version"`, "result version contains a NUL byte"},
+		{"FIFO", `mkfifo "$CDK8S_STEPS_RESULTS/version"`, "result version is not a regular file (a FIFO)"},
+		{"directory", `mkdir "$CDK8S_STEPS_RESULTS/version"`, "result version is not a regular file (a directory)"},
+	} {
+		tc := tc
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			root := newRoot(t, "build")
+			code, p := run(t, root, stepArgs(root, "build", "-results=version", "-entrypoint=sh", "--", "-c", tc.script)...)
+			r := readReportFile(t, rec(root, "build", fileErr))
+			if code != exitWrapper || r.Reason != reasonFailed || r.ExitCode != exitWrapper || !strings.HasPrefix(r.Message, tc.message) {
+				t.Fatalf("exit %d, report %+v, want a message starting %q; %s", code, r, tc.message, p.stderr.String())
+			}
+		})
+	}
+}
+
+// A CDK8S_STEPS_RESULTS already in the environment does not win over the
+// wrapper's: the command's environment has the wrapper's value, once (a
+// second entry would be the one getenv(3) finds first).
+func TestWrapperResultsDirWins(t *testing.T) {
+	root := newRoot(t, "build")
+	os.Mkdir(filepath.Join(root, "elsewhere"), 0o755)
+	env := []string{"PATH=" + os.Getenv("PATH"), envResults + "=" + filepath.Join(root, "elsewhere")}
+	// /proc/$$/environ is the environment the shell got from the wrapper.
+	p := startWith(t, root, env, nil, stepArgs(root, "build", "-results=version", "-entrypoint=sh", "--", "-c",
+		`tr '\0' '\n' < /proc/$$/environ; printf 1.0 > "$CDK8S_STEPS_RESULTS/version"`)...)
+	if code := p.wait(); code != 0 {
+		t.Fatalf("exit %d; %s", code, p.stderr.String())
+	}
+	var got []string
+	for _, kv := range strings.Split(p.stdout.String(), "\n") {
+		if strings.HasPrefix(kv, envResults+"=") {
+			got = append(got, kv)
+		}
+	}
+	if want := envResults + "=" + rec(root, "build", dirResults); len(got) != 1 || got[0] != want {
+		t.Fatalf("the command got %q, want only %q", got, want)
+	}
+	if r := readReportFile(t, rec(root, "build", fileDone)); len(r.Results) != 1 || r.Results[0] != (result{"version", "1.0"}) {
+		t.Fatalf("report %+v", r)
+	}
+	// A step without results does not pass a stale value on either.
+	p = startWith(t, root, env, nil, stepArgs(root, "other", "-entrypoint=env")...)
+	if code := p.wait(); code != 0 {
+		t.Fatalf("exit %d; %s", code, p.stderr.String())
+	}
+	if strings.Contains(p.stdout.String(), envResults) {
+		t.Fatalf("a step without results got %q", p.stdout.String())
 	}
 }

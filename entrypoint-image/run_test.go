@@ -106,50 +106,6 @@ func TestOnErrorContinue(t *testing.T) {
 	mustExist(t, filepath.Join(root, "ran-b"))
 }
 
-// After a restart, a finished step does not run again and exits with the
-// recorded outcome.
-func TestRestartIdempotence(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		extra  []string
-		script string
-		want   int
-		record string
-	}{
-		{"succeeded", nil, "echo x >> count", 0, fileDone},
-		{"failed", nil, "echo x >> count; exit 5", 5, fileErr},
-		{"continued", []string{"-on_error=continue"}, "echo x >> count; exit 6", 0, fileDone},
-		{"skipped by condition", []string{"-run_if=any_failed"}, "echo x >> count", 0, fileErr},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			root := newRoot(t, "me")
-			args := stepArgs(root, "me", append(tc.extra, "-entrypoint=sh", "--", "-c", tc.script)...)
-			code, p := run(t, root, args...)
-			if code != tc.want {
-				t.Fatalf("first run: exit %d; %s", code, p.stderr.String())
-			}
-			first, _ := os.ReadFile(rec(root, "me", tc.record))
-			os.Remove(rec(root, "me", fileReport)) // a fresh container
-			code, p = run(t, root, args...)
-			if code != tc.want {
-				t.Fatalf("second run: exit %d; %s", code, p.stderr.String())
-			}
-			if tc.name != "skipped by condition" {
-				if got, _ := os.ReadFile(filepath.Join(root, "count")); string(got) != "x\n" {
-					t.Fatalf("command ran again: %q", got)
-				}
-			}
-			again, _ := os.ReadFile(rec(root, "me", tc.record))
-			if string(again) != string(first) {
-				t.Fatalf("record changed: %q -> %q", first, again)
-			}
-			if rep, _ := os.ReadFile(rec(root, "me", fileReport)); string(rep) != string(first) {
-				t.Fatalf("termination report not restored: %q", rep)
-			}
-		})
-	}
-}
-
 // The command is looked up like a shell would: PATH, or the shell's default
 // search path when PATH is unset; arguments are passed verbatim.
 func TestPathLookup(t *testing.T) {
@@ -217,26 +173,52 @@ func TestSecondWrapperForSameStep(t *testing.T) {
 // dependent's liveness probe, which holds a shared lock on done.lock for a
 // moment. That is not a second wrapper: the step waits for the probe and runs.
 func TestLockTakenDespiteProbe(t *testing.T) {
-	root := newRoot(t, "me")
-	if err := createEmpty(rec(root, "me", fileStarted)); err != nil {
+	t.Run("takeLock", func(t *testing.T) {
+		dir := t.TempDir()
+		fd := probeLock(t, dir)
+		tries := 0
+		f, err := takeLock(dir, func(time.Duration) {
+			if tries++; tries == 1 {
+				syscall.Flock(fd, syscall.LOCK_UN) // the probe ends while the lock is waited for
+			}
+		})
+		if err != nil || tries == 0 {
+			t.Fatalf("takeLock: %v after %d tries of a lock that was taken", err, tries)
+		}
+		f.Close()
+	})
+	t.Run("the wrapper", func(t *testing.T) {
+		root := newRoot(t, "me")
+		fd := probeLock(t, stepDir(root, "me"))
+		opened := watchFile(t, rec(root, "me", fileLock), syscall.IN_OPEN)
+		p := start(t, root, stepArgs(root, "me", "-entrypoint=sh", "--", "-c", "touch ran")...)
+		// The wrapper opens the lock to take it; the probe ends then.
+		waitFor(t, "the wrapper to open its lock", func() bool { return opened.count() > 0 })
+		syscall.Flock(fd, syscall.LOCK_UN)
+		if code := p.wait(); code != 0 {
+			t.Fatalf("exit %d; %s", code, p.stderr.String())
+		}
+		mustExist(t, filepath.Join(root, "ran"))
+		mustExist(t, rec(root, "me", fileDone))
+	})
+}
+
+// probeLock is a dependent's probe of a started step's lock in dir: a
+// shared lock on done.lock, after done.started.
+func probeLock(t *testing.T, dir string) int {
+	t.Helper()
+	if err := createEmpty(dir + "/" + fileStarted); err != nil {
 		t.Fatal(err)
 	}
-	fd, err := syscall.Open(rec(root, "me", fileLock), syscall.O_RDONLY|syscall.O_CREAT|syscall.O_CLOEXEC, 0o644)
+	fd, err := syscall.Open(dir+"/"+fileLock, syscall.O_RDONLY|syscall.O_CREAT|syscall.O_CLOEXEC, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer syscall.Close(fd)
+	t.Cleanup(func() { syscall.Close(fd) })
 	if err := syscall.Flock(fd, syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
 		t.Fatal(err)
 	}
-	p := start(t, root, stepArgs(root, "me", "-entrypoint=sh", "--", "-c", "touch ran")...)
-	time.Sleep(20 * time.Millisecond) // the probe lasts a moment (less than lockProbeWait)
-	syscall.Flock(fd, syscall.LOCK_UN)
-	if code := p.wait(); code != 0 {
-		t.Fatalf("exit %d; %s", code, p.stderr.String())
-	}
-	mustExist(t, filepath.Join(root, "ran"))
-	mustExist(t, rec(root, "me", fileDone))
+	return fd
 }
 
 // A state directory that cannot be used is not a record of a finished run:

@@ -51,7 +51,8 @@ func TestSignalForwarding(t *testing.T) {
 		if code := p.wait(); code != 143 {
 			t.Fatalf("exit %d; %s", code, p.stderr.String())
 		}
-		if r := readReportFile(t, rec(root, "me", fileErr)); r.Reason != reasonAborted || r.ExitCode != 143 {
+		// it did wait: the report says how
+		if r := readReportFile(t, rec(root, "me", fileErr)); r.Reason != reasonAborted || r.ExitCode != 143 || r.Waited != waitedInotify {
 			t.Fatalf("report %+v", r)
 		}
 	})

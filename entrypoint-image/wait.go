@@ -13,6 +13,20 @@ const (
 	waitedPoll    = "poll"
 )
 
+// waiting is the seam through which a step waits for its dependencies
+// and learns whether to run: waiter is the real one (inotify, flock, poll);
+// tests drive a step with a fake.
+type waiting interface {
+	// wait blocks until the step's outcome is decided. When it has to
+	// wait, it tells waitingAs how (waitedInotify, waitedFlock,
+	// waitedPoll), before it blocks and again when it changes ways.
+	wait(waitingAs func(how string)) decision
+	// value is a producer's result; set is false when it is unset.
+	value(ref resultRef) (v string, set bool)
+	// release closes what the waiter kept open.
+	release()
+}
+
 // dep is one step waited for.
 type dep struct {
 	name   string
@@ -93,6 +107,8 @@ func (w *waiter) decide() (decision, bool) {
 	return decision{run: run, o: o}, ok
 }
 
+func (w *waiter) value(ref resultRef) (string, bool) { return w.values.value(ref) }
+
 // marker: the fail-fast marker and the step named in it.
 func (w *waiter) marker() (bool, string) {
 	if !w.cfg.FailFast {
@@ -118,12 +134,13 @@ func (w *waiter) condition() (bool, string) {
 // when no inotify instance or watch can be had (fs.inotify.max_user_instances
 // and max_user_watches are per user and node), with blocking shared flocks
 // on the dependencies' locks; when neither works, by polling.
-func (w *waiter) wait() decision {
+func (w *waiter) wait(waitingAs func(how string)) decision {
 	w.updateAll()
 	if d, ok := w.decide(); ok {
 		return d // decided at the first look: no waiting
 	}
 	if fd, err := w.inotifyInit(); err == nil {
+		waitingAs(waitedInotify)
 		if d, ok := w.inotifyWait(fd); ok {
 			d.waited = waitedInotify
 			return d
@@ -131,10 +148,12 @@ func (w *waiter) wait() decision {
 	}
 	// No inotify instance, or a watch could not be added (max_user_watches)
 	// or went away.
+	waitingAs(waitedFlock)
 	if d, ok := w.flockWait(); ok {
 		d.waited = waitedFlock
 		return d
 	}
+	waitingAs(waitedPoll)
 	d := w.poll()
 	d.waited = waitedPoll
 	return d

@@ -300,13 +300,17 @@ func TestLockReleasedAfterCloseEvent(t *testing.T) {
 	fd := holdLock(t, stepDir(root, "a"))
 	b := start(t, root, stepArgs(root, "b", "-wait=a", "-entrypoint=true")...)
 	b.waitBlocked(root, "b")
+	// b's probes of the lock: each opens it read-only and closes it.
+	probes := watchFile(t, rec(root, "a", fileLock), syscall.IN_CLOSE_NOWRITE)
 	// The close event of the dying holder, while the lock is still held.
 	w, err := syscall.Open(rec(root, "a", fileLock), syscall.O_WRONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	syscall.Close(w)
-	time.Sleep(2 * time.Millisecond) // inside the re-probing window
+	// b probes at the event and finds the lock held, then looks again:
+	// two probes and still running, it is inside the re-probing window.
+	waitFor(t, "b to probe the lock twice", func() bool { return probes.count() >= 2 || !b.runningAfter(0) })
 	if !b.runningAfter(0) {
 		t.Fatalf("b ended while the lock was held: %s", b.stderr.String())
 	}
