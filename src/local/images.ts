@@ -148,10 +148,10 @@ export async function resolveImages(spec: K8sObject, options: ImageOptions = {})
   };
   const pulls = new Map<string, Promise<string | undefined>>();
   /** Pulls once per run; resolves to undefined when pulled, else podman's reason. */
-  const pull = (image: string, roles: string[]) => {
+  const pull = (image: string, roles: string[], quietPull = false) => {
     if (!pulls.has(image)) {
       pulls.set(image, (async () => {
-        notify(`pulling ${image} (${roles.join(', ')})`);
+        if (!quietPull) notify(`pulling ${image} (${roles.join(', ')})`);
         const r = await podman(['pull', '--quiet', image], { allowFailure: true, signal: options.signal, timeoutMs: options.pullTimeoutMs ?? 600_000 });
         if (r.code === 0) {
           present.set(image, true);
@@ -163,12 +163,13 @@ export async function resolveImages(spec: K8sObject, options: ImageOptions = {})
     return pulls.get(image)!;
   };
 
-  /** Why `image` cannot be had under `policy`, or undefined when it can (pulled if need be). */
-  const availability = async (image: string, policy: PullPolicy, roles: string[]): Promise<{ problem?: string; localCopy?: boolean }> => {
+  /** Why `image` cannot be had under `policy` (nothing when it can, pulled if need be); `localCopy` when podman has an older copy. */
+  type Availability = { problem?: string; localCopy?: boolean };
+  const availability = async (image: string, policy: PullPolicy, roles: string[], quietPull = false): Promise<Availability> => {
     if (policy === 'Never') return await exists(image) ? {} : { problem: 'podman does not have it and imagePullPolicy Never forbids pulling it' };
     if (policy === 'IfNotPresent' && await exists(image)) return {};
     const had = await exists(image);
-    const reason = await pull(image, roles);
+    const reason = await pull(image, roles, quietPull);
     if (reason === undefined) return {};
     if (policy === 'Always' && had) return { problem: `it could not be pulled (${reason})`, localCopy: true };
     return { problem: `podman does not have it and it could not be pulled (${reason})` };
@@ -201,7 +202,8 @@ export async function resolveImages(spec: K8sObject, options: ImageOptions = {})
   }
 
   if (copy) {
-    const a = await availability(copy.image, copy.policy, [copy.role]);
+    // Its pull is not announced: the entrypoint image is small, and when it fails, one line says what the run does instead.
+    const a = await availability(copy.image, copy.policy, [copy.role], true);
     let image = copy.image;
     if (a.problem && options.entrypointImage) {
       problems.push(`--entrypoint-image ${copy.image}: ${a.problem}; build or pull it first, or leave --entrypoint-image out to use the entrypoint this cdk8s-steps carries`);

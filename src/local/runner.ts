@@ -257,7 +257,10 @@ async function runPlan(plan: PlayPlan, options: RunPodOptions & { timeoutMs: num
     }
     phase = 'stopping the sidecars';
     if (signal?.aborted) throw new InterruptedError(phase);
-    await stopSidecars(ctx, sidecarNames, plan.terminationGracePeriodSeconds);
+    // After the steps, as the kubelet does: reverse order, each with the grace period. A run that
+    // already failed is over: what still runs is stopped at once.
+    if (failure || timedOut) await stopSidecars(ctx, sidecarNames, 0, failure ? 'as the run failed' : 'as the run ran out of time');
+    else await stopSidecars(ctx, sidecarNames, plan.terminationGracePeriodSeconds);
     const elapsedMs = Date.now() - started;
     const containers = await reader.snapshot(true);
     if (timedOut) throw new PodTimeoutError(plan.podName, timeoutMs, containers, timedOut);

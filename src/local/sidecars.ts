@@ -143,13 +143,13 @@ export class SidecarWatch {
   }
 }
 
-/** Stops the sidecars that still run, in the reverse order of `names`, each with `graceSeconds` before SIGKILL. */
-export async function stopSidecars(ctx: Omit<SidecarContext, 'signal'>, names: readonly string[], graceSeconds: number): Promise<void> {
+/** Stops the sidecars that still run, in the reverse order of `names`, each with `graceSeconds` before SIGKILL; `when` says why, for the events. */
+export async function stopSidecars(ctx: Omit<SidecarContext, 'signal'>, names: readonly string[], graceSeconds: number, when = 'after the steps ended'): Promise<void> {
   for (const name of [...names].reverse()) {
     const r = await podman(['container', 'inspect', '--format', '{{.State.Status}}', ctx.ctrName(name)], { allowFailure: true });
     if (r.stdout.trim() !== 'running') continue;
     await podman(['stop', '--time', String(graceSeconds), ctx.ctrName(name)], { allowFailure: true, timeoutMs: (graceSeconds + 60) * 1000 });
     const code = (await podman(['container', 'inspect', '--format', '{{.State.ExitCode}}', ctx.ctrName(name)], { allowFailure: true })).stdout.trim();
-    ctx.notify(`sidecar ${name} stopped after the steps ended (exit code ${code})`);
+    ctx.notify(`sidecar ${name} stopped ${when} (exit code ${code})`);
   }
 }
