@@ -11,9 +11,11 @@ import { e2ePod, newChart, shStep, synth } from './e2e/fixtures';
 import { parseTimeout } from '../src/cli/run';
 import { escapeDollars, expand, expandContainer, describeUnknown } from '../src/local/expand';
 import { parseSubstitutes, pullPolicyOf } from '../src/local/images';
+import { kubePod } from '../src/local/kube-pod';
 import { preparePlay } from '../src/local/play';
 import { ProbeSpecError, runStartupProbe, SidecarStartError, startupProbeOf } from '../src/local/probe';
 import { expandsCommand } from '../src/local/runner';
+import { ContainerResult } from '../src/local/types';
 
 const env = (vars: Record<string, string>) => (name: string) => vars[name];
 
@@ -221,5 +223,41 @@ describe('images and options', () => {
     for (const bad of ['Infinity', '-Infinity', 'NaN', '2147484', '1e10', '0', '-1', '', 'ten']) {
       expect(() => parseTimeout(bad)).toThrow(`--timeout wants a number of seconds above 0 and at most 2147483 (2^31 - 1 ms, the longest timer Node has), got "${bad}"`);
     }
+  });
+});
+
+describe('kubePod: the status a kubelet writes for a pod with a sidecar', () => {
+  test('initialized once the copy container exited 0 and the sidecar started (it runs on); the sidecar does not count for the phase', () => {
+    const chart = newChart();
+    const pod = e2ePod(chart, 'status');
+    pod.addSidecar('db', { image: 'x', command: ['sleep', '9'] });
+    shStep(pod, 'a');
+    const manifest = synth(chart);
+    const c = (name: string, init: boolean, state: string, exitCode?: number): ContainerResult => ({
+      name,
+      init,
+      sidecar: name === 'db',
+      state,
+      exitCode,
+      oomKilled: false,
+      startedAtMs: 1_000,
+      finishedAtMs: exitCode === undefined ? undefined : 2_000,
+      id: name,
+      image: 'x',
+      imageId: 'x',
+      stdout: '',
+      stderr: '',
+      logs: '',
+      logLines: [],
+      terminationMessage: undefined,
+      report: undefined,
+      stateFiles: {},
+    });
+    const running = kubePod(manifest, [c('cdk8s-steps-init', true, 'exited', 0), c('db', true, 'running'), c('a', false, 'running')]);
+    expect(running.status.conditions.find((x: any) => x.type === 'Initialized').status).toBe('True');
+    expect(running.status.initContainerStatuses.find((x: any) => x.name === 'db')).toMatchObject({ started: true, state: { running: {} } });
+    expect(running.status.phase).toBe('Running');
+    const done = kubePod(manifest, [c('cdk8s-steps-init', true, 'exited', 0), c('db', true, 'exited', 143), c('a', false, 'exited', 0)]);
+    expect(done.status.phase).toBe('Succeeded');
   });
 });
