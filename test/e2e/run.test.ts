@@ -195,7 +195,10 @@ e2e('run on what users write, in podman', () => {
     const stamps = { volumeMounts: [{ path: '/witness', volume: witness }], envVariables: { STAMP_FILE: kplus.EnvValue.fromValue('/witness/stamps') } };
     httpdSidecar(pod, 'first', STEP_IMAGE, 8081, stamps);
     pod.addInitContainer({
-      ...stamps, name: 'between', image: STEP_IMAGE, imagePullPolicy: kplus.ImagePullPolicy.NEVER,
+      ...stamps,
+      name: 'between',
+      image: STEP_IMAGE,
+      imagePullPolicy: kplus.ImagePullPolicy.NEVER,
       command: ['sh', '-c', stamped('between', 'wget -qO- http://127.0.0.1:8081/ready')],
     });
     httpdSidecar(pod, 'second', STEP_IMAGE, 8082, stamps);
