@@ -130,8 +130,11 @@ export async function runCommand(file: string, options: RunOptions, io: RunIo): 
   const onOutputError = (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') stop({ outputClosed: true });
   };
+  // A terminal that hung up (SIGHUP) fails writes to stderr too: the pod is removed all the same.
+  const ignore = () => undefined;
   for (const s of SIGNALS) process.on(s, onSignal);
   process.stdout.on('error', onOutputError);
+  process.stderr.on('error', ignore);
   const deadline = started + options.timeoutSeconds * 1000;
 
   let containers: ContainerResult[];
@@ -181,6 +184,7 @@ export async function runCommand(file: string, options: RunOptions, io: RunIo): 
   } finally {
     for (const s of SIGNALS) process.removeListener(s, onSignal);
     process.stdout.removeListener('error', onOutputError);
+    process.stderr.removeListener('error', ignore);
   }
   printNewLogs(containers);
   progress.finish();
