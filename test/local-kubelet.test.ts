@@ -8,9 +8,10 @@ import fc from 'fast-check';
 import * as YAML from 'yaml';
 import { RunIf } from '../src';
 import { e2ePod, newChart, shStep, synth } from './e2e/fixtures';
+import { main } from '../src/cli/main';
 import { parseTimeout } from '../src/cli/run';
 import { escapeDollars, expand, expandContainer, describeUnknown } from '../src/local/expand';
-import { parseSubstitutes, pullPolicyOf } from '../src/local/images';
+import { parseSubstitutes, pullPolicyOf, resolveImages } from '../src/local/images';
 import { kubePod } from '../src/local/kube-pod';
 import { preparePlay } from '../src/local/play';
 import { ProbeSpecError, runStartupProbe, SidecarStartError, startupProbeOf } from '../src/local/probe';
@@ -216,6 +217,12 @@ describe('images and options', () => {
     expect(() => parseSubstitutes(['a=b', 'a=c'])).toThrow(/--image a is given twice, as b and as c/);
   });
 
+  test('--image for an image the pod does not name: refused before podman is asked anything', async () => {
+    const spec = { initContainers: [{ name: 'cdk8s-steps-init', image: 'e:1' }], containers: [{ name: 'a', image: 'alpine:3.20' }] };
+    await expect(resolveImages(spec, { substitutes: new Map([['node:22', 'busybox']]) }))
+      .rejects.toThrow('--image node:22=busybox: no container of the pod runs node:22; the pod\'s images are e:1, alpine:3.20');
+  });
+
   test('--timeout: finite, above 0, at most 2147483 s (2^31 - 1 ms)', () => {
     expect(parseTimeout(undefined)).toBe(600);
     expect(parseTimeout('2147483')).toBe(2_147_483);
@@ -223,6 +230,12 @@ describe('images and options', () => {
     for (const bad of ['Infinity', '-Infinity', 'NaN', '2147484', '1e10', '0', '-1', '', 'ten']) {
       expect(() => parseTimeout(bad)).toThrow(`--timeout wants a number of seconds above 0 and at most 2147483 (2^31 - 1 ms, the longest timer Node has), got "${bad}"`);
     }
+  });
+
+  test('the run command checks --timeout and --image before it reads anything', async () => {
+    await expect(main(['run', 'no-such.k8s.yaml', '--timeout', 'Infinity'])).rejects.toThrow(/^--timeout wants a number of seconds above 0 and at most 2147483 .*got "Infinity"$/);
+    await expect(main(['run', 'no-such.k8s.yaml', '--timeout', '2147484'])).rejects.toThrow(/got "2147484"$/);
+    await expect(main(['run', 'no-such.k8s.yaml', '--image', 'node'])).rejects.toThrow(/^--image wants FROM=TO/);
   });
 });
 
