@@ -7,7 +7,9 @@
  * it with that id, and initdb needs the user in /etc/passwd); the data directory and the socket
  * directory are writable emptyDirs, PGDATA a subdirectory that initdb creates and owns; and
  * POSTGRES_PASSWORD is set, without which the image refuses to initialise. Checked against the
- * image's documentation and Dockerfile, not run here (no registry, no native sidecars in podman 4.3).
+ * image's documentation and Dockerfile; postgres itself is not run here (no registry to pull it
+ * from). Its step graph and sidecar placement are: test/e2e/run.test.ts plays them in podman with a
+ * busybox httpd standing in for the database (started and probed before the steps, stopped after).
  */
 import { Chart, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';

@@ -14,10 +14,9 @@
  *    runs with it.
  * Needs podman, skopeo and docker-registry: skipped loudly without them, a failure under CI=true|1.
  */
-import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
-import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
 import * as zlib from 'zlib';
@@ -25,6 +24,7 @@ import { Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import { Entrypoint, StepPod } from '../src';
 import { ensureImages, STEP_IMAGE } from './e2e/images';
+import { httpGet as get, Registry } from './registry';
 import { imageCommand } from '../src/cli/image';
 import { buildEntrypointImage } from '../src/image/build';
 import { packagedEntrypoint } from '../src/image/packaged';
@@ -58,75 +58,6 @@ if (missing !== undefined) {
   }
 }
 const suite = missing === undefined ? describe : describe.skip;
-
-/** A docker-registry of this test's own: plain HTTP on 127.0.0.1, storage in `dir`. */
-class Registry {
-  private child?: ChildProcess;
-  private log = '';
-  host = '';
-
-  constructor(private readonly dir: string) {}
-
-  async start(): Promise<void> {
-    const config = path.join(this.dir, 'config.yml');
-    fs.writeFileSync(config, [
-      'version: 0.1',
-      'log:',
-      '  level: info',
-      'storage:',
-      '  filesystem:',
-      `    rootdirectory: ${path.join(this.dir, 'data')}`,
-      'http:',
-      '  addr: 127.0.0.1:0',
-      '',
-    ].join('\n'));
-    const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    this.host = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`docker-registry did not say where it listens within 30 s:\n${this.log}`)), 30_000);
-      const onData = (d: Buffer) => {
-        this.log += d.toString();
-        const m = /listening on (127\.0\.0\.1:\d+)/.exec(this.log);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      child.on('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`docker-registry exited with ${code}:\n${this.log}`));
-      });
-    });
-    const status = await get(`http://${this.host}/v2/`).then((r) => r.status);
-    if (status !== 200) throw new Error(`the registry at ${this.host} answers /v2/ with ${status}`);
-  }
-
-  /** How many times the registry served a manifest by this digest (its access log, on stderr). */
-  manifestGets(digest: string): number {
-    return this.log.split('\n').filter((l) => l.includes(`"GET /v2/${REPOSITORY}/manifests/${digest} HTTP`)).length;
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
-  }
-}
-
-function get(url: string): Promise<{ status: number; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    http.get(url, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-    }).on('error', reject);
-  });
-}
 
 /** The file `name` in an uncompressed tar. */
 function tarFile(tar: Buffer, name: string): Buffer | undefined {
@@ -219,11 +150,10 @@ suite('cdk8s-steps image push to a real registry, and the local entrypoint image
   });
 
   test('a pod whose entrypoint is pulled from the registry by digest runs', async () => {
-    const conf = path.join(tmp, 'registries.conf');
-    fs.writeFileSync(conf, `[[registry]]\nlocation = "${registry.host}"\ninsecure = true\n`);
+    const conf = registry.registriesConf();
     const saved = process.env.CONTAINERS_REGISTRIES_CONF;
     process.env.CONTAINERS_REGISTRIES_CONF = conf;
-    const before = registry.manifestGets(image.index.digest);
+    const before = registry.manifestGets(REPOSITORY, image.index.digest);
     let r: PodResult | undefined;
     try {
       pulled.push(reference);
@@ -235,7 +165,7 @@ suite('cdk8s-steps image push to a real registry, and the local entrypoint image
     expectRan(r!);
     // podman fetched the index from the registry (imagePullPolicy Always), and what it holds under
     // that reference is the host platform's image of the index.
-    expect(registry.manifestGets(image.index.digest)).toBeGreaterThan(before);
+    expect(registry.manifestGets(REPOSITORY, image.index.digest)).toBeGreaterThan(before);
     const host = image.platforms.find((p) => p.architecture === ({ x64: 'amd64', arm64: 'arm64' } as Record<string, string>)[process.arch])!;
     const inspected = JSON.parse((await podman(['image', 'inspect', reference])).stdout)[0];
     expect(inspected.Id).toBe(host.config.digest.slice('sha256:'.length));

@@ -8,22 +8,32 @@ import { CliError } from './errors';
 import { IMAGE_USAGE, imageCommand } from './image';
 import { parseDocuments, pickWorkload, readInput } from './manifest';
 import { renderGraph } from './render/graph';
-import { runCommand } from './run';
+import { parseTimeout, runCommand } from './run';
 import { podSteps, statusCommand } from './status';
 import { toDot, toMermaid } from './text-graph';
 import { watchCommand } from './watch';
+import { parseSubstitutes } from '../local/images';
 import { WireError } from '../wire/errors';
 
 export const USAGE = `usage: cdk8s-steps <command> ...
 
   run <manifest.yaml> [--pod NAME] [--timeout SECONDS] [--timeline FILE.svg] [--keep]
-      Plays the StepPod/StepJob of a synthesised manifest with podman, shows live progress and
-      each step's logs, then a table of the step reports. Exit 0 when the run succeeded (every
-      step container exited 0), 1 when it failed or timed out, 2 on a usage or podman error.
+      [--image FROM=TO]... [--entrypoint-image REF]
+      Plays the StepPod/StepJob of a synthesised manifest with podman as a kubelet would (init
+      containers and native sidecars in order, startup probes, $(VAR) expansion), shows live
+      progress and the logs of each step and sidecar, then a table of the step reports. Exit 0 when
+      the run succeeded (every step container exited 0), 1 when it failed or timed out, 2 on a
+      usage, image or podman error, 128 + N after signal N (the pod is removed).
         --pod NAME          the StepPod/StepJob to run when the manifest has several
-        --timeout SECONDS   give up (and remove the pod) after this long; default 600
+        --timeout SECONDS   give up (and remove the pod) after this long; default 600, at most 2147483
         --timeline FILE.svg write a Gantt chart of the run
         --keep              leave the pod and its volumes in podman
+        --image FROM=TO     run image TO wherever the manifest names FROM (repeatable), e.g. a local
+                            build for a registry image
+        --entrypoint-image REF
+                            the entrypoint image to run instead of the manifest's (by default the
+                            manifest's, or, when podman cannot have it, one made from the entrypoint
+                            binary this package carries)
 
   status <pod.json | -> [--output table|json|mermaid] [--timeline FILE.svg]
       Reads a Pod (or a List of pods) as \`kubectl get pod NAME -o json\` prints it and shows every
@@ -65,18 +75,29 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'run': {
       const { values, positionals } = parse(rest, {
-        pod: { type: 'string' },
-        timeout: { type: 'string' },
-        timeline: { type: 'string' },
-        keep: { type: 'boolean' },
+        'pod': { type: 'string' },
+        'timeout': { type: 'string' },
+        'timeline': { type: 'string' },
+        'keep': { type: 'boolean' },
+        'image': { type: 'string', multiple: true },
+        'entrypoint-image': { type: 'string' },
       });
-      const timeout = values.timeout === undefined ? 600 : Number(values.timeout);
-      if (!(timeout > 0)) throw new CliError(`--timeout wants a number of seconds, got "${values.timeout}"`);
+      const timeoutSeconds = parseTimeout(values.timeout as string | undefined);
+      let substitutes: Map<string, string>;
+      try {
+        substitutes = parseSubstitutes((values.image as string[] | undefined) ?? []);
+      } catch (e) {
+        throw new CliError((e as Error).message);
+      }
+      const entrypointImage = values['entrypoint-image'] as string | undefined;
+      if (entrypointImage !== undefined && !entrypointImage.trim()) throw new CliError('--entrypoint-image wants an image reference, got ""');
       return runCommand(onePositional(positionals, 'manifest'), {
         pod: values.pod as string | undefined,
-        timeoutSeconds: timeout,
+        timeoutSeconds,
         timeline: values.timeline as string | undefined,
         keep: !!values.keep,
+        substitutes,
+        entrypointImage,
       }, { out, err, tty: !!process.stdout.isTTY, rows: process.stdout.rows ?? 24 });
     }
     case 'status': {
@@ -116,6 +137,11 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  // A reader that went away (`cdk8s-steps … | head -1`) is not an error: what is left to print is
+  // dropped (`run` also stops and removes its pod, see run.ts).
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+  });
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   }, (e) => {

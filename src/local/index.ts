@@ -10,3 +10,8 @@ export * from './result';
 export * from './logs';
 export * from './runner';
 export * from './kube-pod';
+export * from './expand';
+export * from './images';
+export * from './probe';
+export * from './reader';
+export * from './sidecars';

@@ -8,7 +8,9 @@
  * fraction); a terminated container's reason is `Completed` for exit 0, `OOMKilled`, else `Error`;
  * its `message` is the termination message cut to min(4096, 12288 / containers) bytes; the phase of
  * a `restartPolicy: Never` pod is Succeeded when every container exited 0, Failed when all ended
- * and one did not, Running while one runs, Pending before.
+ * and one did not, Running while one runs, Pending before (sidecars, initContainers with
+ * `restartPolicy: Always`, do not count); the pod is Initialized once every init container
+ * exited 0 and every sidecar started.
  */
 import { toObjects } from './play';
 import { ContainerResult, Manifest } from './types';
@@ -87,8 +89,10 @@ export function kubePod(manifest: Manifest, containers: readonly ContainerResult
   const inits: K8sObject[] = spec.initContainers ?? [];
   const ctrs: K8sObject[] = spec.containers ?? [];
   const budget = kubeletMessageLimit(inits.length + ctrs.length);
+  // An init container is done once it exited 0; a native sidecar once it started (and it keeps running).
   const initDone = inits.every((i) => {
     const c = byName.get(i.name);
+    if (i.restartPolicy === 'Always') return c?.startedAtMs !== undefined;
     return c?.exitCode === 0 || (c?.state === 'missing' && ctrs.some((s) => byName.get(s.name)?.startedAtMs !== undefined));
   });
   const initStatuses = inits.map((i) => containerStatus(byName.get(i.name), i.name, i.image, budget, initDone));

@@ -3,6 +3,7 @@
  * Pure: no podman involved.
  */
 import * as YAML from 'yaml';
+import { describeUnknown, expandContainer, UnknownReference } from './expand';
 import { Manifest } from './types';
 import { isSidecar } from '../pod/sidecar';
 import { K8sObject, stepHostOf, STEP_HOST_KINDS } from '../wire/workload';
@@ -12,10 +13,27 @@ export interface PlayPlan {
   readonly podName: string;
   /** original emptyDir volume name → name given to podman */
   readonly volumes: Map<string, string>;
+  /** The init containers as played, in order (sidecars among them, without their probes). */
   readonly initContainers: K8sObject[];
   readonly containers: K8sObject[];
+  /** The native sidecars (initContainers with restartPolicy Always) as the manifest gives them, `$(VAR)` expanded. */
+  readonly sidecars: K8sObject[];
+  /** The pod's terminationGracePeriodSeconds (default 30): how long a stopped container has before SIGKILL. */
+  readonly terminationGracePeriodSeconds: number;
   readonly droppedAnnotations: string[];
+  /** What the played copy does differently from a kubelet, one line each (unknown `$(VAR)`s, sidecar fields podman refuses). */
+  readonly notes: string[];
 }
+
+export interface PlayOptions {
+  /** Container name → the image to play (already in podman: the copy pulls nothing). */
+  readonly images?: ReadonlyMap<string, string>;
+  /** podman ≥ 4.7 expands `$(VAR)` in command and args itself (see expand.ts). */
+  readonly podmanExpandsCommand?: boolean;
+}
+
+/** Fields podman 4.3 refuses on an init container (play.go), which the runner handles or leaves out for a sidecar. */
+const INIT_REFUSED = ['startupProbe', 'livenessProbe', 'readinessProbe', 'lifecycle'] as const;
 
 const MAX_PODMAN_ANNOTATION = 63;
 
@@ -23,7 +41,7 @@ const MAX_PODMAN_ANNOTATION = 63;
  * Builds the copy of the manifest that podman 4.3 can play (see the file comment). Pure: no podman
  * involved, unit-tested in harness.test.ts.
  */
-export function preparePlay(manifest: Manifest, runId: string): PlayPlan {
+export function preparePlay(manifest: Manifest, runId: string, options: PlayOptions = {}): PlayPlan {
   const docs = toObjects(manifest);
   const workloads = docs.filter((d) => stepHostOf(d)?.pod);
   if (workloads.length !== 1) {
@@ -55,17 +73,37 @@ export function preparePlay(manifest: Manifest, runId: string): PlayPlan {
     volumes.set(v.name, played);
     return { ...v, name: played };
   });
-  const renameMounts = (c: K8sObject) => ({
-    ...c,
-    volumeMounts: (c.volumeMounts ?? []).map((m: K8sObject) => (volumes.has(m.name) ? { ...m, name: volumes.get(m.name) } : m)),
+  const unknown: UnknownReference[] = [];
+  const notes: string[] = [];
+  const kubelet = (c: K8sObject): K8sObject => {
+    const e = expandContainer(c, { serviceLinks: spec.enableServiceLinks !== false, podmanExpandsCommand: options.podmanExpandsCommand });
+    unknown.push(...e.unknown);
+    return e.container;
+  };
+  const played = (c: K8sObject): K8sObject => {
+    const image = options.images?.get(c.name);
+    return {
+      ...c,
+      ...(image ? { image, imagePullPolicy: 'Never' } : {}),
+      volumeMounts: (c.volumeMounts ?? []).map((m: K8sObject) => (volumes.has(m.name) ? { ...m, name: volumes.get(m.name) } : m)),
+    };
+  };
+  const sidecars: K8sObject[] = [];
+  const initContainers: K8sObject[] = (spec.initContainers ?? []).map((c: K8sObject) => {
+    const expanded = kubelet(c);
+    if (!isSidecar(c)) return played(expanded);
+    sidecars.push(expanded);
+    // podman 4.3 refuses these on an init container: the runner runs the startup probe itself.
+    const copy: K8sObject = played(expanded);
+    for (const field of INIT_REFUSED) delete copy[field];
+    delete copy.restartPolicy;
+    const ignored = INIT_REFUSED.filter((f) => f !== 'startupProbe' && c[f] !== undefined);
+    if (ignored.length > 0) notes.push(`sidecar ${c.name}: its ${ignored.join(' and ')} ${ignored.length === 1 ? 'is' : 'are'} not run locally (podman 4.3 refuses them on an init container; the runner runs only startup probes)`);
+    return copy;
   });
-  const initContainers: K8sObject[] = (spec.initContainers ?? []).map(renameMounts);
-  const containers: K8sObject[] = (spec.containers ?? []).map(renameMounts);
-  const sidecars = initContainers.filter(isSidecar).map((c) => c.name);
-  if (sidecars.length > 0) {
-    throw new Error(`native sidecars (${sidecars.join(', ')}) cannot run in podman 4.3: it runs an initContainer with restartPolicy Always as a plain init container, which never ends and blocks the pod`);
-  }
+  const containers: K8sObject[] = (spec.containers ?? []).map((c: K8sObject) => played(kubelet(c)));
   if (containers.length === 0) throw new Error('the pod has no containers');
+  notes.push(...describeUnknown(unknown));
 
   const pod: K8sObject = {
     apiVersion: 'v1',
@@ -84,7 +122,18 @@ export function preparePlay(manifest: Manifest, runId: string): PlayPlan {
   };
   if (!pod.metadata.annotations) delete pod.metadata.annotations;
   const yaml = [...others, pod].map((d) => YAML.stringify(d)).join('---\n');
-  return { yaml, podName, volumes, initContainers, containers, droppedAnnotations };
+  const grace = spec.terminationGracePeriodSeconds;
+  return {
+    yaml,
+    podName,
+    volumes,
+    initContainers,
+    containers,
+    sidecars,
+    terminationGracePeriodSeconds: Number.isInteger(grace) && grace >= 0 ? grace : 30,
+    droppedAnnotations,
+    notes,
+  };
 }
 
 export function toObjects(manifest: Manifest): K8sObject[] {

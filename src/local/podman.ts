@@ -3,10 +3,11 @@
  * benchmarks: the environment podman runs with (a containers.conf generated from this machine's
  * limits), an exec helper, podman detection and a cross-process lock.
  */
-import { ChildProcess, execFile, spawn, spawnSync } from 'child_process';
+import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
+import { constants as osConstants } from 'os';
 import * as path from 'path';
 
 /** The package root (this file lives in src/local/ or, compiled, in lib/local/). */
@@ -112,29 +113,94 @@ export interface ExecOptions {
   readonly timeoutMs?: number;
   /** Resolve with a non-zero code instead of rejecting. */
   readonly allowFailure?: boolean;
+  /**
+   * Stops the command when aborted: SIGTERM (podman then ends what it was doing cleanly), SIGKILL
+   * 10 s later; the promise rejects with an `InterruptedError`.
+   */
+  readonly signal?: AbortSignal;
 }
 
-/** Runs a command (no shell) and collects its output. Rejects on a non-zero exit unless allowFailure. */
+/** A command (or a run) was stopped because its AbortSignal fired. */
+export class InterruptedError extends Error {
+  constructor(what: string) {
+    super(`interrupted: ${what}`);
+    this.name = 'InterruptedError';
+  }
+}
+
+/** How long an aborted command has between SIGTERM and SIGKILL. */
+const ABORT_GRACE_MS = 10_000;
+
+/**
+ * Runs a command (no shell) and collects its output. Rejects on a non-zero exit unless allowFailure.
+ * The command runs in a process group of its own, so that a Ctrl-C on the terminal reaches only
+ * this process, which decides what to stop and in which order (see `signal`).
+ */
 export function run(cmd: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+  const timeoutMs = options.timeoutMs ?? 120_000;
   return new Promise((resolve, reject) => {
-    execFile(cmd, [...args], {
+    if (options.signal?.aborted) {
+      reject(new InterruptedError(`${cmd} ${args[0] ?? ''} was not started`));
+      return;
+    }
+    const child = spawn(cmd, [...args], {
       cwd: options.cwd,
       env: options.env ?? process.env,
-      timeout: options.timeoutMs ?? 120_000,
-      killSignal: 'SIGKILL',
-      maxBuffer: 64 * 1024 * 1024,
-      encoding: 'utf8',
-    }, (error, stdout, stderr) => {
-      const code = error ? (typeof (error as any).code === 'number' ? (error as any).code : -1) : 0;
-      if (error && !options.allowFailure) {
-        const killed = (error as any).killed ? ` (killed after ${options.timeoutMs ?? 120_000} ms)` : '';
-        reject(new Error(`${cmd} ${args.join(' ')} failed with ${code}${killed}:\n${stderr || stdout || error.message}`));
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let size = 0;
+    const collect = (into: Buffer[]) => (d: Buffer) => {
+      size += d.length;
+      if (size <= 64 * 1024 * 1024) into.push(d);
+    };
+    child.stdout!.on('data', collect(out));
+    child.stderr!.on('data', collect(err));
+    let killed: 'timeout' | 'abort' | undefined;
+    let escalation: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      killed = 'timeout';
+      child.kill('SIGKILL');
+    }, Math.min(timeoutMs, MAX_TIMER_MS));
+    const onAbort = () => {
+      if (killed) return;
+      killed = 'abort';
+      child.kill('SIGTERM');
+      escalation = setTimeout(() => child.kill('SIGKILL'), ABORT_GRACE_MS);
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const done = () => {
+      clearTimeout(timer);
+      if (escalation) clearTimeout(escalation);
+      options.signal?.removeEventListener('abort', onAbort);
+    };
+    child.on('error', (e) => {
+      done();
+      reject(new Error(`${cmd} could not be run: ${e.message}`));
+    });
+    child.on('close', (status, signal) => {
+      done();
+      const stdout = Buffer.concat(out).toString('utf8');
+      const stderr = Buffer.concat(err).toString('utf8');
+      if (killed === 'abort') {
+        reject(new InterruptedError(`${cmd} ${args.slice(0, 2).join(' ')} was stopped`));
+        return;
+      }
+      const code = status ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : -1);
+      if (code !== 0 && !options.allowFailure) {
+        const why = killed === 'timeout' ? ` (killed after ${timeoutMs} ms)` : '';
+        reject(new Error(`${cmd} ${args.join(' ')} failed with ${code}${why}:\n${stderr || stdout || signal}`));
         return;
       }
       resolve({ stdout, stderr, code });
     });
   });
 }
+
+/** The longest delay a Node timer takes (2^31 - 1 ms); a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** `podman ARGS` with the suite's environment. */
 export function podman(args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
@@ -177,9 +243,9 @@ export function isCI(): boolean {
  * (util-linux) for as long as `fn` runs: it is released when `fn` settles, and also when this
  * process dies in any way (the child sees EOF on its stdin), so there are no stale locks.
  */
-export async function withLock<T>(name: string, fn: () => Promise<T>, waitMs = 30 * 60_000): Promise<T> {
+export async function withLock<T>(name: string, fn: () => Promise<T>, waitMs = 30 * 60_000, signal?: AbortSignal): Promise<T> {
   const lockFile = path.join(os.tmpdir(), `cdk8s-steps-e2e-${name}.lock`);
-  const holder = await acquire(lockFile, waitMs);
+  const holder = await acquire(lockFile, waitMs, signal);
   try {
     return await fn();
   } finally {
@@ -194,8 +260,12 @@ export async function withLock<T>(name: string, fn: () => Promise<T>, waitMs = 3
   }
 }
 
-function acquire(lockFile: string, waitMs: number): Promise<ChildProcess> {
+function acquire(lockFile: string, waitMs: number, signal?: AbortSignal): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new InterruptedError(`waiting for the lock ${lockFile}`));
+      return;
+    }
     const seconds = Math.max(1, Math.ceil(waitMs / 1000));
     const child = spawn('flock', ['-x', '-w', String(seconds), lockFile, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -218,11 +288,20 @@ function acquire(lockFile: string, waitMs: number): Promise<ChildProcess> {
       }
     });
     child.on('exit', (code) => {
+      signal?.removeEventListener('abort', onAbort);
       if (!done) {
         done = true;
         reject(new Error(`cannot take the lock ${lockFile} within ${seconds} s (flock exited ${code}): ${err.trim()}`));
       }
     });
+    // Interrupted while waiting for another run to finish: stop waiting (the lock is not taken).
+    const onAbort = () => {
+      if (done) return;
+      done = true;
+      child.kill('SIGKILL');
+      reject(new InterruptedError(`waiting for the lock ${lockFile}`));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 

@@ -9,7 +9,10 @@ import type { K8sObject } from '../wire/workload';
 export type Manifest = string | K8sObject | K8sObject[];
 
 export interface RunPodOptions {
-  /** Upper bound for the pod to finish, from `kube play` on (default 60 s). */
+  /**
+   * Upper bound for the whole run, from the first image check to the last container's exit
+   * (default 60 s; at most 2^31 - 1 ms, the longest Node timer).
+   */
   readonly timeoutMs?: number;
   /** Path of the stamps file inside the containers (default `/workspace/stamps`, see podman/step-image/stamp.go). */
   readonly stampsPath?: string;
@@ -18,16 +21,36 @@ export interface RunPodOptions {
   /** Keep the pod and its volumes of a run that ended or timed out (`cdk8s-steps run --keep`); a podman error removes them anyway. */
   readonly keepPod?: boolean;
   /**
-   * Called once the pod was played (its containers are starting or running), before waiting for the
-   * end; e.g. to kill a container from outside. The pod is cleaned up even when this throws.
+   * Called once the steps' containers were started (after the init containers ended and the
+   * sidecars started), before waiting for the end; e.g. to kill a container from outside. The pod
+   * is cleaned up even when this throws. It should return once `pod.signal` is aborted (the run
+   * was interrupted, or a sidecar failed).
    */
   readonly whileRunning?: (pod: RunningPod) => Promise<void>;
+  /** Called before anything is created, with the names the run will give the pod and its volumes. */
+  readonly onPlan?: (plan: { readonly podName: string; readonly volumes: readonly string[] }) => void;
+  /**
+   * One line per thing the run does differently from the manifest or from a kubelet, and per step
+   * of the sidecars' lives (started, probe passed, stopped): for the user to read.
+   */
+  readonly onEvent?: (line: string) => void;
+  /**
+   * Stops the run: whatever podman command runs gets SIGTERM, then the pod and its volumes are
+   * removed (also with keepPod) and runPod rejects with an InterruptedError naming the pod.
+   */
+  readonly signal?: AbortSignal;
+  /** `--image FROM=TO`: containers whose image is FROM run TO (see images.ts). */
+  readonly substitutes?: ReadonlyMap<string, string>;
+  /** `--entrypoint-image REF`: the copy container runs REF (see images.ts). */
+  readonly entrypointImage?: string;
 }
 
 export interface ContainerResult {
   readonly name: string;
-  /** An initContainer (the injected copy container) rather than a step. */
+  /** An initContainer (the injected copy container, a sidecar, one of yours) rather than a step. */
   readonly init: boolean;
+  /** A native sidecar: an initContainer with restartPolicy Always (absent: not one). */
+  readonly sidecar?: boolean;
   /** podman's state at the end: `exited` normally. */
   readonly state: string;
   /** The container's exit code (the wrapper's, see the exit-code table in docs/contract.md). */
@@ -69,8 +92,17 @@ export interface Stamp {
 export interface PodResult {
   /** The pod's name as played (metadata.name plus a per-run suffix). */
   readonly podName: string;
-  /** Kubernetes' phase for a `restartPolicy: Never` pod: Succeeded when every container exited 0. */
+  /**
+   * Kubernetes' phase for a `restartPolicy: Never` pod: Succeeded when every init container and
+   * every step container exited 0 (sidecars, stopped at the end, do not count); Failed otherwise.
+   */
   readonly phase: 'Succeeded' | 'Failed';
+  /**
+   * Why the runner stopped the pod before its steps ended, when it did: an init container failed,
+   * a sidecar exited or failed its startup probe (a kubelet would restart a sidecar; the local
+   * runner fails the run).
+   */
+  readonly failure?: string;
   /** podman's pod state at the end (`Exited`, `Degraded`...). */
   readonly podmanState: string;
   /** Init containers first (in order), then the step containers in manifest order. */
@@ -81,6 +113,8 @@ export interface PodResult {
   readonly elapsedMs: number;
   /** Annotations removed from the played copy (see the file comment). */
   readonly droppedAnnotations: string[];
+  /** What the run did differently from the manifest or a kubelet (the lines given to onEvent that say so). */
+  readonly notes: string[];
   /** The YAML actually given to `podman kube play`. */
   readonly playedYaml: string;
   /** The container named `name`; throws when there is none. */
@@ -98,6 +132,8 @@ export interface PodResult {
 /** Handle on a pod that is running, given to `whileRunning`. */
 export interface RunningPod {
   readonly podName: string;
+  /** Aborted when the run is interrupted or a sidecar failed: `whileRunning` should return. */
+  readonly signal: AbortSignal;
   /** The podman volumes the run created (removed with the pod unless keepPod). */
   readonly volumes: readonly string[];
   /** Reads a file through the volume mounted at its path in the pod (e.g. `/workspace/stamps`); undefined when absent. */

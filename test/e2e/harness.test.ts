@@ -1,6 +1,6 @@
 /**
  * The harness's manifest adaptation for podman 4.3 (no podman needed): what is changed in the
- * played copy, and that nothing else is.
+ * played copy, and that nothing else is. ($(VAR) expansion: test/local-kubelet.test.ts.)
  */
 import * as YAML from 'yaml';
 import { e2ePod, newChart, shStep, synth } from './fixtures';
@@ -79,24 +79,38 @@ describe('preparePlay', () => {
     expect(played.spec.containers.map((c: any) => c.name)).toEqual(['a', 'b']);
   });
 
-  test('refuses native sidecars instead of letting them block the pod', () => {
+  test('a native sidecar is played as a plain init container without what podman 4.3 refuses on one; the runner keeps its probe', () => {
     const m = pod();
-    (m.spec.initContainers as any[]).push({ name: 'db', image: 'postgres', restartPolicy: 'Always' });
-    expect(() => preparePlay(m, 'e2e00000001')).toThrow(/native sidecars \(db\)/);
+    const probe = { httpGet: { port: 8080, path: '/health' }, periodSeconds: 1 };
+    (m.spec.initContainers as any[]).push({
+      name: 'db',
+      image: 'postgres',
+      restartPolicy: 'Always',
+      startupProbe: probe,
+      readinessProbe: { tcpSocket: { port: 8080 } },
+      lifecycle: { preStop: { exec: { command: ['x'] } } },
+      volumeMounts: [{ name: 'ws', mountPath: '/workspace' }],
+    });
+    const plan = preparePlay(m, 'e2e00000001', { images: new Map([['db', 'localhost/db:dev']]) });
+    const played = YAML.parse(plan.yaml).spec.initContainers[1];
+    expect(played).toEqual({ name: 'db', image: 'localhost/db:dev', imagePullPolicy: 'Never', volumeMounts: [{ name: 'e2e00000001-ws', mountPath: '/workspace' }] });
+    expect(plan.sidecars.map((s) => [s.name, s.startupProbe])).toEqual([['db', probe]]);
+    expect(plan.notes).toEqual(['sidecar db: its readinessProbe and lifecycle are not run locally (podman 4.3 refuses them on an init container; the runner runs only startup probes)']);
+    expect(plan.terminationGracePeriodSeconds).toBe(30);
   });
 
-  // podman 4.3 has no native sidecars, so the e2e suite cannot run addSidecar() pods: this is the
-  // static check that the library emits one (an initContainer with restartPolicy Always) and that
-  // the harness refuses it loudly rather than faking it or hanging.
-  test('a StepPod with addSidecar() is refused: podman 4.3 would block on it', () => {
+  test('a StepPod with addSidecar(): the sidecar stays in its place among the init containers', () => {
     const chart = newChart();
     const stepPod = e2ePod(chart, 'with-db');
     shStep(stepPod, 'a');
     stepPod.addSidecar('db', { image: 'postgres:16', portNumber: 5432 });
     const manifest = synth(chart);
     const spec = manifest.find((o) => o.kind === 'Pod')!.spec;
-    expect(spec.initContainers.find((c: any) => c.name === 'db')).toMatchObject({ restartPolicy: 'Always' });
-    expect(() => preparePlay(manifest, 'e2e00000003')).toThrow(/native sidecars \(db\) cannot run in podman 4.3/);
+    expect(spec.initContainers.find((c: any) => c.name === 'db')).toMatchObject({ restartPolicy: 'Always', startupProbe: { tcpSocket: { port: 5432 } } });
+    const plan = preparePlay(manifest, 'e2e00000003');
+    expect(plan.initContainers.map((c) => c.name)).toEqual(spec.initContainers.map((c: any) => c.name));
+    expect(plan.sidecars.map((c) => c.name)).toEqual(['db']);
+    expect(plan.initContainers.find((c) => c.name === 'db')!.startupProbe).toBeUndefined();
   });
 
   test('wants exactly one Pod or Job', () => {
