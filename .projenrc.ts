@@ -53,6 +53,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'pngjs@^7',
     // test/cli-render.test.ts parses the SVG pictures to check every coordinate.
     '@xmldom/xmldom@^0.9',
+    // scripts/screenshots.ts: the live display, captured from tmux with its colours, as HTML for Chromium.
+    'ansi-to-html@^0.7',
     '@types/pngjs',
   ],
 
