@@ -285,22 +285,26 @@ describe('the bin: bad input is one line on stderr, exit 2', () => {
   });
 
   test.each([
-    ['not YAML', '{ a: [1, 2', /is not YAML or JSON .*give a manifest synthesised by cdk8s/],
-    ['no StepPod', 'apiVersion: v1\nkind: Service\nmetadata: {name: s}\n', /has no StepPod or StepJob \(found: Service/],
-  ])('%s', async (_what, text, message) => {
+    ['not YAML', '{ a: [1, 2', /is not YAML or JSON .*give a manifest synthesised by cdk8s/, /is not YAML or JSON .*give a manifest synthesised by cdk8s/],
+    ['no StepPod', 'apiVersion: v1\nkind: Service\nmetadata: {name: s}\n',
+      /has no StepPod, StepJob or StepWorkflow \(found: a Service s\)/, /has no StepPod or StepJob \(found: a Service s\)/],
+    ['a cdk8s.yaml', 'language: typescript\napp: npx ts-node main.ts\nimports:\n  - k8s\n',
+      /\(found: a cdk8s.yaml project file \(cdk8s synth writes the manifests: give one of dist\/\*.k8s.yaml\)\)/, /\(found: a cdk8s.yaml project file/],
+  ])('%s', async (_what, text, graphMessage, runMessage) => {
     const f = path.join(dir, `bad-${_what.replace(/\W/g, '')}.yaml`);
     fs.writeFileSync(f, text);
-    for (const cmd of ['graph', 'run']) {
+    for (const [cmd, message] of [['graph', graphMessage], ['run', runMessage]] as const) {
       const r = await runBin([cmd, f]);
       expect({ cmd, code: r.code, lines: r.stderr.trim().split('\n').length }).toEqual({ cmd, code: 2, lines: 1 });
       expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\?/);
     }
   });
 
   test('--pod naming nothing lists what there is', async () => {
     const r = await runBin(['graph', manifestFile(), '--pod', 'nope']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--pod nope names no StepPod or StepJob in .*; it has: cli-diamond-c8\w+/);
+    expect(r.stderr).toMatch(/--pod nope names no StepPod, StepJob or StepWorkflow in .*; it has: cli-diamond-c8\w+/);
   });
 
   test('a Pod without our annotation', async () => {
