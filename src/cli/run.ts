@@ -10,6 +10,7 @@ import { Progress, Sink } from './progress';
 import { renderTimeline } from './render/timeline';
 import { stepTable } from './table';
 import { ContainerResult, podman, podmanStatus, PodTimeoutError, removePod, runPod, RunningPod, sleep } from '../local';
+import { failedAttempts } from '../wire/attempts';
 import { K8sObject } from '../wire/workload';
 
 export interface RunOptions {
@@ -36,12 +37,13 @@ function facts(c: ContainerResult | undefined): ContainerFacts | undefined {
     report: c.report,
     startedAtMs: c.startedAtMs,
     finishedAtMs: c.finishedAtMs,
+    failedAttempts: failedAttempts(c.name, c.logLines),
   };
 }
 
 function viewsOf(w: StepWorkload, containers: readonly ContainerResult[]): StepView[] {
   const byName = new Map(containers.filter((c) => !c.init).map((c) => [c.name, c]));
-  return stepViews(w.graph, (s) => facts(byName.get(s)));
+  return stepViews(w.graph, (s) => facts(byName.get(s)), w.traits);
 }
 
 /** Images the pod needs that podman does not have and may not pull (imagePullPolicy Never). */
@@ -78,6 +80,7 @@ export async function runCommand(file: string, options: RunOptions, io: RunIo): 
   const started = Date.now();
   const width = Math.max(...w.graph.steps.map((s) => s.length));
   const progress = new Progress(io.out, io.tty, started, io.rows, width);
+  progress.update(viewsOf(w, []), started); // every step listed from the first frame
   const printed = new Map<string, number>();
   const printNewLogs = (containers: readonly ContainerResult[]) => {
     const fresh: Array<{ step: string; text: string; stream: string; time: string }> = [];
