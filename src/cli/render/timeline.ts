@@ -129,7 +129,9 @@ export function renderTimeline(views: readonly StepView[], options: { now?: numb
     // It explains the wait only when the step started right after it ended (a container that
     // started late, as podman starts them one by one, was not waiting for it).
     const gap = v.startedAtMs - last.finishedAtMs!;
-    if (from && to && gap >= 0 && gap <= (coarse ? 1000 : Math.max(250, span * 0.02))) waits.push({ from: last.name, to: v.name });
+    const explains = gap >= 0 && gap <= (coarse ? 1000 : Math.max(250, span * 0.02));
+    // Drawn only forward: a bar widened to MIN_BAR may reach past the start it explains.
+    if (from && to && explains && from.x + from.width <= to.x + 0.5) waits.push({ from: last.name, to: v.name });
   }
 
   const labelRight = Math.max(nameWidth + PLOT_WIDTH, ...bars.map((b) => (b.label.anchor === 'start' ? b.label.x + textWidth(b.label.text, 11) : b.x + b.width)));
@@ -143,10 +145,13 @@ export function renderTimeline(views: readonly StepView[], options: { now?: numb
   const body: string[] = [];
   // Axis and grid.
   const step = tickStep(span);
+  let axisRight = nameWidth + PLOT_WIDTH;
   for (let t = 0; t <= span + 1e-9; t += step) {
     const x = nameWidth + t * scale;
+    const text = tickLabel(Math.round(t), step);
     body.push(`<line x1="${x.toFixed(1)}" y1="${TOP - 4}" x2="${x.toFixed(1)}" y2="${plotBottom}" stroke="#eceff1"/>`);
-    body.push(`<text x="${x.toFixed(1)}" y="${plotBottom + 16}" ${FONT} text-anchor="middle">${tickLabel(Math.round(t), step)}</text>`);
+    body.push(`<text x="${x.toFixed(1)}" y="${plotBottom + 16}" ${FONT} text-anchor="middle">${text}</text>`);
+    axisRight = Math.max(axisRight, x + textWidth(text) / 2);
   }
   body.push(`<line x1="${nameWidth}" y1="${plotBottom}" x2="${nameWidth + PLOT_WIDTH}" y2="${plotBottom}" stroke="#455a64"/>`);
   // Rows: a failed step's row is tinted; names; steps that never started say so.
@@ -201,11 +206,20 @@ export function renderTimeline(views: readonly StepView[], options: { now?: numb
   if (bars.some((b) => b.hatched)) notes.push('hatched: the command did not run');
   if (bars.some((b) => b.attemptEnds.length)) notes.push('notch: a failed attempt, then the pause before the next');
   if (waits.length) notes.push('dashed: the dependency that released the step');
-  const caption = [coarse ? 'times to the second (from container statuses or Argo nodes: no step reports)' : 'times from the step reports (milliseconds)', ...notes].join(' · ');
-  body.push(`<text x="8" y="${legendY + 30}" ${LABEL_FONT} fill="#546e7a">${esc(caption)}</text>`);
+  const times = !coarse ? 'times from the step reports (milliseconds)'
+    : timed.every(coarseTimes) ? 'times to the second (from container statuses or Argo nodes: no step reports)'
+      : 'times from the step reports, some to the second (steps without a report yet)';
+  // The caption: one line for the times, the notes on as few lines as fit the plot's width.
+  const caption = [times];
+  for (const n of notes) {
+    const joined = `${caption[caption.length - 1]} · ${n}`;
+    if (caption.length > 1 && textWidth(joined, 11) <= nameWidth + PLOT_WIDTH) caption[caption.length - 1] = joined;
+    else caption.push(n);
+  }
+  caption.forEach((line, i) => body.push(`<text x="8" y="${legendY + 30 + i * 15}" ${LABEL_FONT} fill="#546e7a">${esc(line)}</text>`));
 
-  const width = Math.ceil(Math.max(labelRight + MARGIN, 8 + l.width + MARGIN, 8 + textWidth(caption, 11) + MARGIN, 8 + textWidth(`${title}  ${summary}`) + MARGIN));
-  const height = legendY + 40;
+  const width = Math.ceil(Math.max(labelRight + MARGIN, axisRight + MARGIN, 8 + l.width + MARGIN, ...caption.map((c) => 8 + textWidth(c, 11) + MARGIN), 8 + textWidth(`${title}  ${summary}`) + MARGIN));
+  const height = legendY + 40 + (caption.length - 1) * 15;
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`);
   const hatches = [...reasons].map((r) => `<pattern id="hatch-${r}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">`
