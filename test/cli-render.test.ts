@@ -6,8 +6,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { DOMParser, Element } from '@xmldom/xmldom';
-import fc from 'fast-check';
 import { Duration } from 'cdk8s';
+import fc from 'fast-check';
 import { checkInChromium, near, newStepPod, pixel, runBin, scratch, screenshot, writeManifest } from './cli-helpers';
 import { OnError, RunIf } from '../src';
 import { parseDocuments, pickWorkload } from '../src/cli/manifest';
@@ -156,16 +156,18 @@ function randomHost(n: number, finals: number, seed: number): { graph: StepGraph
     sidecars: rnd() < 0.5 ? ['postgres', 'redis-cache'].slice(0, 1 + Math.floor(rnd() * 2)) : [],
   };
   const reasons = ['Succeeded', 'Failed', 'Skipped', 'TimedOut', 'DependencyLost', 'Aborted'];
-  const views = stepViews(graph, () => ({ started: true, exitCode: 0, report: parseReport(JSON.stringify({ reason: reasons[Math.floor(rnd() * reasons.length)], exitCode: 0 })) }), traits);
+  const reportOf = () => parseReport(JSON.stringify({ reason: reasons[Math.floor(rnd() * reasons.length)], exitCode: 0 }));
+  const views = stepViews(graph, () => ({ started: true, exitCode: 0, report: reportOf() }), traits);
   return { graph, traits, views };
 }
 
 /** Every coordinate an SVG element draws at, parsed from the SVG's XML; text spans estimated from the font size. */
-function extents(svg: string): { width: number; height: number; viewBox: string; boxes: Array<{ what: string; x0: number; y0: number; x1: number; y1: number }> } {
+interface Box { what: string; x0: number; y0: number; x1: number; y1: number }
+function extents(svg: string): { width: number; height: number; viewBox: string; boxes: Box[] } {
   const doc = new DOMParser().parseFromString(svg, 'image/svg+xml');
   const root = doc.documentElement!;
   const num = (e: Element, a: string) => Number(e.getAttribute(a) ?? 0);
-  const boxes: Array<{ what: string; x0: number; y0: number; x1: number; y1: number }> = [];
+  const boxes: Box[] = [];
   const all = root.getElementsByTagName('*');
   for (let i = 0; i < all.length; i++) {
     const e = all[i];
@@ -182,9 +184,7 @@ function extents(svg: string): { width: number; height: number; viewBox: string;
       let cy = 0;
       for (const m of (e.getAttribute('d') ?? '').matchAll(/([MLHVC])\s*([-\d.,\s]+)/g)) {
         const v = m[2].trim().split(/[\s,]+/).map(Number);
-        if (m[1] === 'H') cx = v[0];
-        else if (m[1] === 'V') cy = v[0];
-        else { cx = v[v.length - 2]; cy = v[v.length - 1]; }
+        if (m[1] === 'H') {cx = v[0];} else if (m[1] === 'V') {cy = v[0];} else { cx = v[v.length - 2]; cy = v[v.length - 1]; }
         boxes.push({ what: `path ${m[1]}`, x0: cx, y0: cy, x1: cx, y1: cy });
       }
     }
@@ -207,7 +207,8 @@ function outside(svg: string): string[] {
 
 describe('every element inside the picture', () => {
   test('graph: random DAGs of 5 to 200 steps, with marks, finally steps, sidecars and outcomes', () => {
-    fc.assert(fc.property(fc.integer({ min: 5, max: 200 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 1, max: 2 ** 30 }), fc.boolean(), (n, finals, seed, run) => {
+    const sizes = fc.integer({ min: 5, max: 200 });
+    fc.assert(fc.property(sizes, fc.integer({ min: 0, max: 2 }), fc.integer({ min: 1, max: 2 ** 30 }), fc.boolean(), (n, finals, seed, run) => {
       const { graph, traits, views } = randomHost(n, finals, seed);
       const layout = renderGraph(graph, run ? views : undefined, traits);
       expect(outside(layout.svg)).toEqual([]);
