@@ -212,8 +212,9 @@ export class Progress {
         return `attempt ${failed.attempt}/${failed.of} failed (exit ${failed.exitCode}), retrying`;
       }
       // On a terminal the block shows for how long; a plain line says when it started.
-      const d = this.tty ? ` ${formatDuration(stepDuration(v, now), true)}` : '';
-      return `running${d}${a ? ` · attempt ${a.n}/${a.of}` : ''}`;
+      const d = this.tty ? formatDuration(stepDuration(v, now), true) : '';
+      if (a) return `attempt ${a.n}/${a.of}${d ? ` · ${d}` : ''}`;
+      return `running${d ? ` ${d}` : ''}`;
     }
     return v.waitingReason ? `pending (${v.waitingReason})` : 'pending';
   }
