@@ -75,6 +75,11 @@ class Pane {
     return this.tmux('capture-pane', '-p', ...scrollback ? ['-S', '-'] : [], ...joined ? ['-J'] : []).replace(/\n+$/, '').split('\n');
   }
 
+  /** Ctrl-C in the pane: `run` removes its pod before it exits. */
+  interrupt(): void {
+    this.tmux('send-keys', 'C-c');
+  }
+
   kill(): void {
     spawnSync('tmux', ['-L', this.socket, 'kill-server']);
   }
@@ -191,8 +196,14 @@ e2e('the live display in tmux (a real terminal)', () => {
       expect(cells('after-side')?.slice(1, 3)).toEqual(['Skipped', '120']);
       expect(cells('cleanup')?.slice(1, 3)).toEqual(['Succeeded', '0']);
     } finally {
-      pane.kill();
+      // After a failure: let the run end (or stop it with Ctrl-C, which removes its pod) before the terminal goes.
       for (const g of ['first', 'side', 'flaky']) if (!fs.existsSync(path.join(gates, g))) open(gates, g);
+      const ended = (r: string[]) => r.some((x) => /^EXIT=\d+$/.test(x));
+      await waitFor(pane, 'the run to end', ended, 60_000).catch(() => {
+        pane.interrupt();
+        return waitFor(pane, 'the run to end after Ctrl-C', ended, 60_000);
+      }).catch(() => undefined);
+      pane.kill();
     }
   }
 
