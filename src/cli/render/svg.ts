@@ -84,7 +84,7 @@ export interface Mark {
 
 /** Legend entries for the marks, in this order. */
 export const MARK_LEGEND: ReadonlyArray<{ readonly key: Mark['key']; readonly symbol: string; readonly says: string }> = [
-  { key: 'finally', symbol: '⚑', says: 'finally: after every other step (dashed)' },
+  { key: 'finally', symbol: '⚑', says: 'finally: after every other step (the bar), dashed' },
   { key: 'condition', symbol: '◇', says: 'runIf condition' },
   { key: 'retries', symbol: '↻', says: 'retries' },
   { key: 'timeout', symbol: '◷', says: 'timeout' },
@@ -94,7 +94,7 @@ export const MARK_LEGEND: ReadonlyArray<{ readonly key: Mark['key']; readonly sy
 const symbol = (key: Mark['key']) => MARK_LEGEND.find((m) => m.key === key)!.symbol;
 
 /** The marks of a step, from its traits. */
-export function marksOf(t: StepTraits | undefined, maxCondition = 30): Mark[] {
+export function marksOf(t: StepTraits | undefined, maxCondition = 40): Mark[] {
   if (!t) return [];
   const marks: Mark[] = [];
   if (t.isFinally) {marks.push({ key: 'finally', text: `${symbol('finally')} finally` });} else if (t.runIf !== 'all_succeeded') {
