@@ -84,7 +84,7 @@ e2e('cdk8s-steps end to end in podman', () => {
       expect(rows(r.stdout)).toEqual([['prepare', 'Succeeded', '0'], ['left', 'Succeeded', '0'], ['right', 'Succeeded', '0'], ['join', 'Succeeded', '0']]);
       expect(r.stdout).toMatch(/the run succeeded in [\d.]+ s \(kept: podman pod rm -f local-diamond-/);
       const svg = fs.readFileSync(timeline, 'utf8');
-      expect(svg.match(/<rect [^>]*fill="#2e7d32" rx="2">/g)).toHaveLength(4);
+      expect(svg.match(/<rect [^>]*fill="#2e7d32" rx="2"\/>/g)).toHaveLength(4); // a bar per step (the legend's swatch has no rx)
       expect(await podsNamed('local-diamond-')).toHaveLength(1);
     } finally {
       for (const p of await podsNamed('local-diamond-')) await podman(['pod', 'rm', '-f', '-t', '0', p]);
