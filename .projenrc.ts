@@ -34,7 +34,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   // pako gzips the entrypoint image's layers (src/image/): pure JS, so the same bytes on every
   // machine (Node's zlib may compress differently across versions and CPUs); pinned, because the
   // image digest of a package version depends on its output.
-  bundledDeps: ['@dagrejs/dagre@^2.0.4', 'yaml@^2', 'pako@3.0.3'], // dagre brings the graphlib 3 it lays out with
+  // string-width measures terminal columns for the CLI's live display (src/cli/width.ts): major 4, the
+  // last CommonJS one (5 and later are ESM-only, which the CommonJS build and jest load only through import()).
+  bundledDeps: ['@dagrejs/dagre@^2.0.4', 'yaml@^2', 'pako@3.0.3', 'string-width@^4.2.3'], // dagre brings the graphlib 3 it lays out with
   devDeps: [
     'typescript@~5.9.0',
     '@types/node@^20',
@@ -49,6 +51,10 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     '@types/github-slugger@^1.3',
     '@kubernetes-models/argo-workflows@2.0.0',
     'pngjs@^7',
+    // test/cli-render.test.ts parses the SVG pictures to check every coordinate.
+    '@xmldom/xmldom@^0.9',
+    // scripts/screenshots.ts: the live display, captured from tmux with its colours, as HTML for Chromium.
+    'ansi-to-html@^0.7',
     '@types/pngjs',
   ],
 
@@ -87,6 +93,8 @@ project.compileTask.prependExec('node entrypoint-image/package-binaries.js');
 // Lint the examples and scripts like the sources.
 project.eslint?.addLintPattern('examples');
 project.eslint?.addLintPattern('scripts');
+// scripts/ is development tooling, not in the package (npmignore): it may use devDependencies.
+project.eslint?.allowDevDeps('scripts/**');
 
 // The benchmarks are held to the bar of src/ (issue 21): linted, `any` only with a disable comment
 // that says why, type-checked with src/'s compiler options (bench/tsconfig.json extends them) and

@@ -5,8 +5,10 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { Duration } from 'cdk8s';
 import { Pod } from 'kubernetes-models/v1';
 import { newStepPod, runBin, scratch, writeManifest } from './cli-helpers';
+import { OnError, RunIf } from '../src';
 import { parseDocuments, pickWorkload } from '../src/cli/manifest';
 import { outcome, stepViews, topologicalOrder } from '../src/cli/model';
 import { Progress } from '../src/cli/progress';
@@ -285,22 +287,26 @@ describe('the bin: bad input is one line on stderr, exit 2', () => {
   });
 
   test.each([
-    ['not YAML', '{ a: [1, 2', /is not YAML or JSON .*give a manifest synthesised by cdk8s/],
-    ['no StepPod', 'apiVersion: v1\nkind: Service\nmetadata: {name: s}\n', /has no StepPod or StepJob \(found: Service/],
-  ])('%s', async (_what, text, message) => {
+    ['not YAML', '{ a: [1, 2', /is not YAML or JSON .*give a manifest synthesised by cdk8s/, /is not YAML or JSON .*give a manifest synthesised by cdk8s/],
+    ['no StepPod', 'apiVersion: v1\nkind: Service\nmetadata: {name: s}\n',
+      /has no StepPod, StepJob or StepWorkflow \(found: a Service s\)/, /has no StepPod or StepJob \(found: a Service s\)/],
+    ['a cdk8s.yaml', 'language: typescript\napp: npx ts-node main.ts\nimports:\n  - k8s\n',
+      /\(found: a cdk8s.yaml project file \(cdk8s synth writes the manifests: give one of dist\/\*.k8s.yaml\)\)/, /\(found: a cdk8s.yaml project file/],
+  ])('%s', async (_what, text, graphMessage, runMessage) => {
     const f = path.join(dir, `bad-${_what.replace(/\W/g, '')}.yaml`);
     fs.writeFileSync(f, text);
-    for (const cmd of ['graph', 'run']) {
+    for (const [cmd, message] of [['graph', graphMessage], ['run', runMessage]] as const) {
       const r = await runBin([cmd, f]);
       expect({ cmd, code: r.code, lines: r.stderr.trim().split('\n').length }).toEqual({ cmd, code: 2, lines: 1 });
       expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\?/);
     }
   });
 
   test('--pod naming nothing lists what there is', async () => {
     const r = await runBin(['graph', manifestFile(), '--pod', 'nope']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--pod nope names no StepPod or StepJob in .*; it has: cli-diamond-c8\w+/);
+    expect(r.stderr).toMatch(/--pod nope names no StepPod, StepJob or StepWorkflow in .*; it has: cli-diamond-c8\w+/);
   });
 
   test('a Pod without our annotation', async () => {
@@ -341,5 +347,30 @@ describe('the bin: bad input is one line on stderr, exit 2', () => {
     const running = await runBin(['status', '-', '-o', 'mermaid'], { input: JSON.stringify(kubePod(m, [ctr('a', { state: 'running', exitCode: undefined, startedAtMs: T })])) });
     expect(running.code).toBe(3);
     expect(running.stdout).toContain('s0["a<br/>running"]');
+  });
+});
+
+describe('what a pod says of its steps, read back from the wrapper arguments', () => {
+  test('condition, retries, timeout, onError, finally and sidecars, as declared', () => {
+    const { chart, pod } = newStepPod('traits');
+    const img = { image: 'localhost/step:dev', command: ['true'] };
+    const build = pod.addStep('build', { ...img, results: ['channel'], retries: 2, timeout: Duration.seconds(90) });
+    const lint = pod.addStep('lint', { ...img, dependsOn: [build], onError: OnError.CONTINUE });
+    pod.addStep('notify', { ...img, dependsOn: [lint], runIf: RunIf.anyFailed() });
+    pod.addStep('deploy', { ...img, dependsOn: [build], runIf: RunIf.resultIn(build.result('channel'), ['stable', 'v$1']) });
+    pod.addStep('tidy', { ...img, dependsOn: [build], runIf: RunIf.always() });
+    pod.addFinally('teardown', img);
+    pod.addFinally('report', img);
+    pod.addSidecar('db', { image: 'localhost/postgres:dev' });
+    const w = pickWorkload(parseDocuments(fs.readFileSync(writeManifest(dir, chart, 'traits.k8s.yaml'), 'utf8'), 'm'), 'm', undefined);
+    const t = (s: string) => w.traits.steps.get(s);
+    expect(t('build')).toEqual({ runIf: 'all_succeeded', retries: 2, timeout: '90s', continueOnError: false, isFinally: false });
+    expect(t('lint')).toMatchObject({ continueOnError: true, retries: 0 });
+    expect(t('notify')).toMatchObject({ runIf: 'any_failed', isFinally: false });
+    // The library doubles every $ for the kubelet: read back as written in the chart.
+    expect(t('deploy')).toMatchObject({ runIf: 'result_in', condition: 'build.channel in [stable, v$1]' });
+    // An always step that does not wait for every other step is not a finally step; both finally steps are.
+    expect([t('tidy')?.isFinally, t('teardown')?.isFinally, t('report')?.isFinally]).toEqual([false, true, true]);
+    expect(w.traits.sidecars).toEqual(['db']);
   });
 });

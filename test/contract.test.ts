@@ -3,12 +3,13 @@
  * path convention or an exit code drifts on either side, this fails. The pod's containers are
  * played as host processes that share one directory tree standing in for the volumes.
  */
-import { execFileSync, spawn } from 'child_process';
+import { execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { OnError, RunIf, StepPod } from '../src';
 import { container, kubeletExpand, synthPod } from './synth';
+import { failedAttempts } from '../src/wire/attempts';
 
 const REPO = path.resolve(__dirname, '..');
 const haveGo = (() => {
@@ -74,6 +75,22 @@ describeWithGo('synthesised flags against the real entrypoint', () => {
       expect(results[name].report).toMatchObject({ step: name, reason: 'Succeeded', exitCode: 0, attempts: 1 });
       expect(fs.existsSync(path.join(root, 'steps', name, 'done'))).toBe(true);
     }
+  }, 60_000);
+
+  test('a retried step: its retry lines read back as its failed attempts (src/wire/attempts.ts, "Attempts while a step runs")', () => {
+    const manifest = synthPod(pod => {
+      pod.addStep('flaky', { image: 'unused', command: ['sh', '-c', 'exit 3'], retries: 2 });
+    });
+    const c = container(manifest, 'flaky');
+    const root = path.join(work, 'retries');
+    fs.mkdirSync(path.join(root, 'steps', 'flaky'), { recursive: true });
+    const r = spawnSync(binary, [c.args[0], `-root=${root}`, ...c.args.slice(1)], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    expect(r.status).toBe(3);
+    const attempts = failedAttempts('flaky', r.stderr.split('\n').map(text => ({ text })));
+    expect(attempts).toEqual([
+      { attempt: 1, of: 3, exitCode: 3, backoffMs: 500 },
+      { attempt: 2, of: 3, exitCode: 3, backoffMs: 1000 },
+    ]);
   }, 60_000);
 
   test('a failure skips its dependents only; onError CONTINUE lets them run', async () => {

@@ -27,8 +27,13 @@ const LEFTOVERS = [
   'binaries.tmp-abc/entrypoint-linux-amd64',
 ];
 
-/** The bundled dependencies (the CLI's yaml and dagre, and dagre's graphlib), as package.json names them. */
-const BUNDLED: string[] = [...JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).bundledDependencies, '@dagrejs/graphlib'];
+/**
+ * The bundled dependencies and what they bring (the CLI's yaml, dagre and its graphlib, pako,
+ * string-width and its four), as package-lock.json marks them (`inBundle`, top level only).
+ */
+const BUNDLED: string[] = Object.entries<{ inBundle?: boolean }>(JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')).packages)
+  .filter(([key, p]) => p.inBundle && /^node_modules\/(@[^/]+\/)?[^/]+$/.test(key))
+  .map(([key]) => key.slice('node_modules/'.length));
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const ALLOWED = new RegExp('^(lib\\/.+\\.(js|d\\.ts|json)|\\.jsii|API\\.md|README\\.md|LICENSE|package\\.json|release-image\\.json|docs\\/.+\\.md'
   + '|binaries\\/entrypoint-linux-(amd64|arm64)|binaries\\/entrypoint\\.json'

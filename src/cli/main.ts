@@ -6,10 +6,10 @@
 import { parseArgs, ParseArgsConfig } from 'util';
 import { CliError } from './errors';
 import { IMAGE_USAGE, imageCommand } from './image';
-import { parseDocuments, pickWorkload, readInput } from './manifest';
+import { parseDocuments, pickStepHost, readInput, StepHost } from './manifest';
 import { renderGraph } from './render/graph';
 import { parseTimeout, runCommand } from './run';
-import { podSteps, statusCommand } from './status';
+import { podSteps, statusCommand, workflowSteps } from './status';
 import { toDot, toMermaid } from './text-graph';
 import { watchCommand } from './watch';
 import { parseSubstitutes } from '../local/images';
@@ -35,19 +35,29 @@ export const USAGE = `usage: cdk8s-steps <command> ...
                             manifest's, or, when podman cannot have it, one made from the entrypoint
                             binary this package carries)
 
-  status <pod.json | -> [--output table|json|mermaid] [--timeline FILE.svg]
-      Reads a Pod (or a List of pods) as \`kubectl get pod NAME -o json\` prints it and shows every
-      step's state and report. Exit 1 when a step failed, 3 while steps are pending or running,
-      0 when the run succeeded.
+  status <pod.json | workflow.json | -> [--output table|json|mermaid] [--timeline FILE.svg]
+      Reads a Pod (or a List of pods) as \`kubectl get pod NAME -o json\` prints it, or a
+      StepWorkflow's Argo Workflow as \`kubectl get wf NAME -o json\` prints it, and shows every
+      step's state and outcome. Exit 1 when a step failed (or the pod can no longer run), 3 while
+      steps are pending or running, 0 when the run succeeded.
   status --watch POD [--namespace NS]
       Follows the pod through the current kubeconfig until the run ends (needs
       @kubernetes/client-node 1.x installed; untested without a cluster).
 
-  graph <manifest.yaml | pod.json | -> [--pod NAME] [--format mermaid|dot|svg]
-      Prints the DAG of a synthesised StepPod/StepJob (svg: laid out left to right); given a live
-      Pod (kubectl get pod NAME -o json, or a List), its nodes show each step's reason.
+  graph <manifest.yaml | pod.json | workflow.json | -> [--pod NAME] [--format mermaid|dot|svg]
+      Prints the DAG of a synthesised StepPod, StepJob or StepWorkflow (svg: laid out left to
+      right, with marks for finally steps, conditions, retries, timeouts, onError CONTINUE and
+      sidecars); given a live Pod or Workflow (kubectl get ... -o json, or a List), its nodes show
+      each step's outcome.
 
 ${IMAGE_USAGE}`;
+
+/** The run of a live object (a Pod with container statuses, a Workflow with nodes), for `graph` to colour; undefined for a manifest. */
+function liveViews(host: StepHost) {
+  if (host.kind === 'Pod' && host.object.status?.containerStatuses) return podSteps(host.object)?.views;
+  if (host.kind === 'Workflow' && host.object.status?.phase) return workflowSteps(host.object)?.views;
+  return undefined;
+}
 
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
@@ -111,17 +121,17 @@ export async function main(argv: string[]): Promise<number> {
         return watchCommand(onePositional(positionals, 'pod name'), values.namespace as string | undefined, out.write, !!process.stdout.isTTY);
       }
       const output = oneOf('--output', values.output as string | undefined, ['table', 'json', 'mermaid'] as const, 'table');
-      return statusCommand(onePositional(positionals, 'pod JSON file (or -)'), { output, timeline: values.timeline as string | undefined }, out.write);
+      return statusCommand(onePositional(positionals, 'pod or workflow JSON file (or -)'), { output, timeline: values.timeline as string | undefined }, out.write);
     }
     case 'graph': {
       const { values, positionals } = parse(rest, { pod: { type: 'string' }, format: { type: 'string' } });
       const format = oneOf('--format', values.format as string | undefined, ['mermaid', 'dot', 'svg'] as const, 'mermaid');
       const file = onePositional(positionals, 'manifest');
-      // A manifest, or a live Pod (also a List of them, as kubectl prints it): a Pod's run colours the nodes.
-      const docs = parseDocuments(readInput(file), file).flatMap((d) => (Array.isArray(d.items) ? d.items : [d]));
-      const w = pickWorkload(docs, file, values.pod as string | undefined);
-      const views = w.kind === 'Pod' && w.object.status?.containerStatuses ? podSteps(w.object)?.views : undefined;
-      out.write(format === 'dot' ? toDot(w.graph) : format === 'svg' ? renderGraph(w.graph, views).svg + '\n' : toMermaid(w.graph, views));
+      // A manifest, or a live Pod or Workflow (also a List of them, as kubectl prints it): its run colours the nodes.
+      const docs = parseDocuments(readInput(file), file === '-' ? 'standard input' : file).flatMap((d) => (Array.isArray(d.items) ? d.items : [d]));
+      const host = pickStepHost(docs, file === '-' ? 'standard input' : file, values.pod as string | undefined);
+      const views = liveViews(host);
+      out.write(format === 'dot' ? toDot(host.graph, views) : format === 'svg' ? renderGraph(host.graph, views, host.traits).svg + '\n' : toMermaid(host.graph, views));
       return 0;
     }
     case 'image':

@@ -4,8 +4,10 @@
  * succeeded when every step container exited 0").
  */
 import { StepGraph } from '../graph/step-graph';
+import { FailedAttempt } from '../wire/attempts';
 import { StepGraphData } from '../wire/graph';
 import { StepReport } from '../wire/report';
+import { HostTraits, StepTraits } from '../wire/step-traits';
 
 /** pending: its container has not started; waiting: started, a dependency has not ended. */
 export type StepState = 'pending' | 'waiting' | 'running' | 'ended';
@@ -21,10 +23,24 @@ export interface StepView {
   /** Start and end (ms since the epoch): from the report when it has them, else the container's. */
   readonly startedAtMs?: number;
   readonly finishedAtMs?: number;
-  /** Where the times come from; `container` times from a kubelet are to the second. */
-  readonly timesFrom?: 'report' | 'container';
+  /**
+   * Where the times come from; `container` times (a kubelet's container status) and `node` times
+   * (an Argo Workflow's node) are to the second.
+   */
+  readonly timesFrom?: 'report' | 'container' | 'node';
   /** Why its container has not started yet, as the kubelet says (e.g. `ImagePullBackOff`). */
   readonly waitingReason?: string;
+  /** What the manifest says of the step (condition, retries, timeout, onError, finally), when known. */
+  readonly traits?: StepTraits;
+  /** The failed attempts the wrapper retried, as its log says (a local run). */
+  readonly failedAttempts?: readonly FailedAttempt[];
+  /** The attempts started so far, when the host shows them while the step runs (an Argo Retry node). */
+  readonly attemptsStarted?: number;
+  /**
+   * The step is over without an exit code of its own: its pod can no longer run (`NotRun`), or Argo
+   * ended its node without one (`Error`, `TimedOut`). Such a step fails the run.
+   */
+  readonly over?: { readonly reason: string; readonly message: string };
 }
 
 /** The input of a view: one container as either source sees it. */
@@ -36,6 +52,10 @@ export interface ContainerFacts {
   readonly finishedAtMs?: number;
   /** Why the container is waiting (kubelet `state.waiting.reason`). */
   readonly waitingReason?: string;
+  readonly timesFrom?: 'container' | 'node';
+  readonly failedAttempts?: readonly FailedAttempt[];
+  readonly attemptsStarted?: number;
+  readonly over?: { readonly reason: string; readonly message: string };
 }
 
 /**
@@ -47,11 +67,14 @@ export function topologicalOrder(g: StepGraphData): string[] {
   return StepGraph.fromNodes(g.steps.map((name) => ({ name, dependsOn: g.dependsOn.get(name) ?? [] }))).topologicalOrder();
 }
 
-/** The views of every step, in topological order. A step without a container is pending. */
-export function stepViews(graph: StepGraphData, facts: (step: string) => ContainerFacts | undefined): StepView[] {
+/**
+ * The views of every step, in topological order. A step without a container is pending.
+ * @param traits what the manifest says of each step, when it is at hand
+ */
+export function stepViews(graph: StepGraphData, facts: (step: string) => ContainerFacts | undefined, traits?: HostTraits): StepView[] {
   // A step has ended once its container exited, or (seen locally, a moment earlier) once its
-  // completion record holds its report.
-  const ended = (s: string) => facts(s)?.exitCode !== undefined || facts(s)?.report !== undefined;
+  // completion record holds its report, or when its host says it is over.
+  const ended = (s: string) => facts(s)?.exitCode !== undefined || facts(s)?.report !== undefined || facts(s)?.over !== undefined;
   return topologicalOrder(graph).map((name) => {
     const f = facts(name);
     const dependsOn = graph.dependsOn.get(name) ?? [];
@@ -62,7 +85,7 @@ export function stepViews(graph: StepGraphData, facts: (step: string) => Contain
     const fromReport = r?.startedAt && r?.finishedAt;
     const startedAtMs = fromReport ? Date.parse(r.startedAt!) : f?.startedAtMs;
     const finishedAtMs = fromReport ? Date.parse(r.finishedAt!) : state === 'ended' ? f?.finishedAtMs : undefined;
-    return {
+    const view: StepView = {
       name,
       dependsOn,
       state,
@@ -70,15 +93,40 @@ export function stepViews(graph: StepGraphData, facts: (step: string) => Contain
       report: r,
       startedAtMs,
       finishedAtMs,
-      timesFrom: fromReport ? 'report' : startedAtMs !== undefined ? 'container' : undefined,
+      timesFrom: fromReport ? 'report' : startedAtMs !== undefined ? f?.timesFrom ?? 'container' : undefined,
       waitingReason: state === 'pending' ? f?.waitingReason : undefined,
+      traits: traits?.steps.get(name),
+      failedAttempts: f?.failedAttempts?.length ? f.failedAttempts : undefined,
+      attemptsStarted: f?.attemptsStarted,
+      over: f?.exitCode === undefined && r === undefined ? f?.over : undefined,
     };
+    return Object.fromEntries(Object.entries(view).filter(([, v]) => v !== undefined)) as unknown as StepView;
   });
 }
 
-/** The reason shown for a step: its report's, or its state. */
+/** Whether the step's times are to the second (a kubelet's container status, an Argo node). */
+export function coarseTimes(v: StepView): boolean {
+  return v.timesFrom === 'container' || v.timesFrom === 'node';
+}
+
+/**
+ * Which attempt a step is on, and of how many, when it may retry: `{ n: 2, of: 3 }` while its
+ * second attempt runs (or once it ended after two). Undefined for a step that does not retry, or
+ * when nothing tells.
+ */
+export function attemptOf(v: StepView): { readonly n: number; readonly of: number } | undefined {
+  const failed = v.failedAttempts ?? [];
+  const of = v.traits ? v.traits.retries + 1 : failed[0]?.of;
+  if (of === undefined || of < 2) return undefined;
+  if (v.state === 'ended') return v.report?.attempts !== undefined ? { n: v.report.attempts, of } : undefined;
+  if (v.state !== 'running') return undefined;
+  return { n: Math.max(failed.length + 1, v.attemptsStarted ?? 1), of };
+}
+
+/** The reason shown for a step: its report's, or why it is over, or its state. */
 export function displayReason(v: StepView): string {
   if (v.report) return v.report.reason;
+  if (v.over) return v.over.reason;
   if (v.state !== 'ended') return v.state;
   if (v.containerExit === 137) return 'Killed (no report)';
   return 'no report';
@@ -100,11 +148,12 @@ export function stateText(v: StepView): string {
 export type Outcome = 'failed' | 'pending' | 'succeeded';
 
 /**
- * The contract's rule: failed as soon as a step container exited non-zero; otherwise pending while
- * one has not ended; otherwise succeeded.
+ * The contract's rule: failed as soon as a step container exited non-zero (or a step is over
+ * without running to an exit code: its pod can no longer run, Argo errored its node); otherwise
+ * pending while one has not ended; otherwise succeeded.
  */
 export function outcome(views: readonly StepView[]): Outcome {
-  if (views.some((v) => v.containerExit !== undefined && v.containerExit !== 0)) return 'failed';
+  if (views.some((v) => (v.containerExit !== undefined && v.containerExit !== 0) || v.over !== undefined)) return 'failed';
   if (views.some((v) => v.containerExit === undefined)) return 'pending';
   return 'succeeded';
 }

@@ -23,6 +23,7 @@ import { podmanStatus } from '../local/podman';
 import { ProbeSpecError } from '../local/probe';
 import { PodTimeoutError, RunInterruptedError, runPod } from '../local/runner';
 import { ContainerResult } from '../local/types';
+import { failedAttempts } from '../wire/attempts';
 import { INIT_CONTAINER_NAME } from '../wire/layout';
 
 export interface RunOptions {
@@ -67,12 +68,13 @@ function facts(c: ContainerResult | undefined): ContainerFacts | undefined {
     report: c.report,
     startedAtMs: c.startedAtMs,
     finishedAtMs: c.finishedAtMs,
+    failedAttempts: failedAttempts(c.name, c.logLines),
   };
 }
 
 function viewsOf(w: StepWorkload, containers: readonly ContainerResult[]): StepView[] {
   const byName = new Map(containers.filter((c) => !c.init).map((c) => [c.name, c]));
-  return stepViews(w.graph, (s) => facts(byName.get(s)));
+  return stepViews(w.graph, (s) => facts(byName.get(s)), w.traits);
 }
 
 /** The first line of a podman error that says what went wrong. */
@@ -100,9 +102,9 @@ export async function runCommand(file: string, options: RunOptions, io: RunIo): 
   /** A line of the runner's (images, sidecars, $(VAR)s): on stderr, with the progress block out of its way. */
   const notice = (line: string) => {
     if (quiet) return;
-    progress.finish();
-    io.err.write(`cdk8s-steps: ${line}\n`);
+    progress.aside(() => io.err.write(`cdk8s-steps: ${line}\n`));
   };
+  progress.update(viewsOf(w, []), started); // every step listed from the first frame
   const printed = new Map<string, number>();
   const printNewLogs = (containers: readonly ContainerResult[]) => {
     const fresh: Array<{ step: string; text: string; stream: string; time: string }> = [];

@@ -1,5 +1,5 @@
 /** The final table: STEP REASON EXIT DURATION ATTEMPTS RESULTS MESSAGE, one row per step. */
-import { formatDuration, stateText, stepDuration, StepView } from './model';
+import { attemptOf, coarseTimes, formatDuration, stateText, stepDuration, StepView } from './model';
 
 const MESSAGE_WIDTH = 80;
 
@@ -19,6 +19,13 @@ export function exitShown(v: StepView): string {
   return String(v.report?.exitCode ?? v.containerExit ?? '-');
 }
 
+/** The attempts: `2/3` when the step may retry (attempts so far, or in all, of at most), else the report's count. */
+export function attemptsShown(v: StepView): string {
+  const a = attemptOf(v);
+  if (a) return `${a.n}/${a.of}`;
+  return String(v.report?.attempts ?? '-');
+}
+
 export function stepTable(views: readonly StepView[], now = Date.now()): string {
   const rows = [['STEP', 'REASON', 'EXIT', 'DURATION', 'ATTEMPTS', 'RESULTS', 'MESSAGE']];
   for (const v of views) {
@@ -27,10 +34,10 @@ export function stepTable(views: readonly StepView[], now = Date.now()): string 
       v.name,
       stateText(v),
       exitShown(v),
-      formatDuration(stepDuration(v, now), v.timesFrom === 'container'),
-      String(v.report?.attempts ?? '-'),
+      formatDuration(stepDuration(v, now), coarseTimes(v)),
+      attemptsShown(v),
       results || '-',
-      oneLine(v.report?.message, MESSAGE_WIDTH),
+      oneLine(v.report?.message ?? v.over?.message, MESSAGE_WIDTH),
     ]);
   }
   return alignColumns(rows);

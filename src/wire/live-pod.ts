@@ -37,6 +37,9 @@ export interface LivePod {
   readonly name: string;
   readonly namespace?: string;
   readonly phase?: string;
+  /** `status.reason` and `status.message`: why the pod is in its phase (e.g. `Evicted` and what ran short). */
+  readonly reason?: string;
+  readonly message?: string;
   /** The graph annotation's value (still to be read with `readGraphAnnotation`); undefined when the pod has none. */
   readonly graphAnnotation?: string;
   readonly containerStatuses: LiveContainerStatus[];
@@ -58,10 +61,14 @@ export function readLivePod(pod: K8sObject, where: string): LivePod {
     : at.string(annotations, `metadata.annotations["${GRAPH_ANNOTATION}"]`, GRAPH_ANNOTATION);
   const status = at.object(pod, 'status');
   const phase = status && at.string(status, 'status.phase', 'phase');
+  const reason = status && at.string(status, 'status.reason', 'reason');
+  const message = status && at.string(status, 'status.message', 'message');
   return {
     name,
     ...namespace !== undefined ? { namespace } : {},
     ...phase !== undefined ? { phase } : {},
+    ...reason !== undefined ? { reason } : {},
+    ...message !== undefined ? { message } : {},
     ...graphAnnotation !== undefined ? { graphAnnotation } : {},
     containerStatuses: status ? at.statuses(status, 'containerStatuses') : [],
     initContainerStatuses: status ? at.statuses(status, 'initContainerStatuses') : [],

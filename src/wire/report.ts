@@ -22,8 +22,12 @@ export interface StepReport {
   readonly waited?: string;
   readonly results?: Record<string, string>;
   readonly message?: string;
-  /** `full` when it has the timestamps, `budgeted` when fields were dropped, `compact` for `["K",120]`. */
-  readonly form: 'full' | 'budgeted' | 'compact';
+  /**
+   * `full` when it has the timestamps, `budgeted` when fields were dropped, `compact` for
+   * `["K",120]`; `argo` for the outcome of an Argo Workflow's task, read from its node (phase,
+   * exit code, message), where no wrapper writes a report.
+   */
+  readonly form: 'full' | 'budgeted' | 'compact' | 'argo';
 }
 
 /**

@@ -25,7 +25,7 @@ export interface PodTemplate {
 
 /** An object that hosts steps, by kind. */
 export interface StepHostObject {
-  /** `Pod` or `Job`. */
+  /** `Pod`, `Job`, `Workflow` or `WorkflowTemplate`. */
   readonly kind: string;
   /** `metadata.name` ('' when there is none). */
   readonly name: string;
@@ -51,11 +51,17 @@ const jobHost: Unwrap = (o) => {
   return { annotations, pod: { metadata: { ...template.metadata, annotations }, spec: template.spec ?? {} } };
 };
 
-/** The kinds that host steps, and where their steps are. */
-const HOSTS: Readonly<Record<string, Unwrap>> = { Pod: podHost, Job: jobHost };
+/**
+ * An Argo Workflow (or WorkflowTemplate) made by a StepWorkflow: each step runs in a pod of its
+ * own, so there is no one pod; the graph annotation is on the object itself (docs/argo.md).
+ */
+const workflowHost: Unwrap = (o) => ({ annotations: { ...o.metadata?.annotations } });
 
-/** The kinds `stepHostOf` knows, for messages. */
-export const STEP_HOST_KINDS = Object.keys(HOSTS);
+/** The kinds that host steps, and where their steps are. */
+const HOSTS: Readonly<Record<string, Unwrap>> = { Pod: podHost, Job: jobHost, Workflow: workflowHost, WorkflowTemplate: workflowHost };
+
+/** The kinds that run every step in one pod (`stepHostOf(o).pod` is there), for messages. */
+export const STEP_HOST_KINDS = ['Pod', 'Job'];
 
 /** `o` as a step host, or undefined for a kind that hosts no steps (a ConfigMap, a Service...). */
 export function stepHostOf(o: K8sObject): StepHostObject | undefined {

@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-33';
 import { Pod } from 'kubernetes-models/v1';
 import { e2ePod, newChart, shStep, synth } from './fixtures';
 import { ensureImages } from './images';
@@ -42,6 +43,21 @@ function rows(stdout: string): string[][] {
   return cells(stdout).map((c) => c.slice(0, 3));
 }
 
+/**
+ * The same pod, but `alt` ends only once the gate file `alt` exists in `gates` (a hostPath volume):
+ * the test holds it running, with `bad` waiting for it, for as long as it needs.
+ */
+function gatedFailingPod(gates: string) {
+  const chart = newChart();
+  const pod = e2ePod(chart, 'cligated');
+  const gate = kplus.Volume.fromHostPath(chart, 'gates', 'gates', { path: gates, type: kplus.HostPathVolumeType.DIRECTORY });
+  const alt = shStep(pod, 'alt', 'echo out-1; echo err-1 >&2; until [ -e /gates/alt ]; do sleep 0.05; done',
+    { volumeMounts: [{ path: '/gates', volume: gate, readOnly: true }] });
+  const bad = shStep(pod, 'bad', 'echo breaking >&2; exit 4', { dependsOn: [alt] });
+  shStep(pod, 'after', 'true', { dependsOn: [bad] });
+  return chart;
+}
+
 /** A pod whose `alt` step writes to stdout and stderr alternately, then `bad` fails and `after` is skipped. */
 function failingPod() {
   const chart = newChart();
@@ -68,7 +84,7 @@ e2e('cdk8s-steps end to end in podman', () => {
       expect(rows(r.stdout)).toEqual([['prepare', 'Succeeded', '0'], ['left', 'Succeeded', '0'], ['right', 'Succeeded', '0'], ['join', 'Succeeded', '0']]);
       expect(r.stdout).toMatch(/the run succeeded in [\d.]+ s \(kept: podman pod rm -f local-diamond-/);
       const svg = fs.readFileSync(timeline, 'utf8');
-      expect(svg.match(/<rect [^>]*fill="#2e7d32" rx="2">/g)).toHaveLength(4);
+      expect(svg.match(/<rect [^>]*fill="#2e7d32" rx="2"\/>/g)).toHaveLength(4); // a bar per step (the legend's swatch has no rx)
       expect(await podsNamed('local-diamond-')).toHaveLength(1);
     } finally {
       for (const p of await podsNamed('local-diamond-')) await podman(['pod', 'rm', '-f', '-t', '0', p]);
@@ -123,19 +139,29 @@ e2e('cdk8s-steps end to end in podman', () => {
   }, 600_000);
 
   test('status on Pod JSON from real runs: running (exit 3), failed (exit 1), succeeded (exit 0)', async () => {
-    const chart = failingPod();
-    const manifest = synth(chart);
+    // `alt` cannot end before the test opens its gate, and the gate opens only once the snapshot of
+    // `alt` running while `bad` and `after` wait was taken: it cannot be missed, however slow the machine.
+    const gates = fs.mkdtempSync(path.join(dir, 'gates-'));
+    fs.chmodSync(gates, 0o755);
+    const manifest = synth(gatedFailingPod(gates));
     let running: object | undefined;
     const r = await runPod(manifest, {
       timeoutMs: 300_000,
       whileRunning: async (pod) => {
-        // Catch `alt` running while `bad` waits for it.
-        for (let i = 0; i < 400 && !running; i++) {
-          const snap = await pod.snapshot();
-          const alt = snap.find((c) => c.name === 'alt');
-          const bad = snap.find((c) => c.name === 'bad');
-          if (alt?.state === 'running' && bad?.state === 'running') running = kubePod(manifest, snap);
-          else await sleep(20);
+        try {
+          for (;;) {
+            const snap = await pod.snapshot();
+            const alt = snap.find((c) => c.name === 'alt');
+            // Every step container up: alt held by its gate, bad waiting for alt, after for bad.
+            if (['alt', 'bad', 'after'].every((n) => snap.find((c) => c.name === n)?.state === 'running')) {
+              running = kubePod(manifest, snap);
+              return;
+            }
+            if (alt?.state === 'exited') throw new Error(`alt exited before its gate opened: ${alt.stderr}`);
+            await sleep(50);
+          }
+        } finally {
+          fs.writeFileSync(path.join(gates, 'alt'), '');
         }
       },
     });

@@ -1,14 +1,19 @@
-/** Shared bits of the SVG pictures: colours by reason, escaping, text width. */
+/** Shared bits of the SVG pictures: colours by reason, escaping, text width, marks, legends. */
+import { RUN_IF_CONDITIONS } from '../../wire/run-if';
+import { StepTraits } from '../../wire/step-traits';
 import { displayReason, StepView } from '../model';
 
 /** Fill colour per reason (and per state for steps that have not ended). */
 export const REASON_COLORS: Record<string, string> = {
   Succeeded: '#2e7d32',
   Failed: '#c62828',
+  Error: '#c62828',
   Skipped: '#9e9e9e',
   TimedOut: '#ef6c00',
   DependencyLost: '#6a1b9a',
+  Lost: '#6a1b9a',
   Aborted: '#795548',
+  NotRun: '#546e7a',
   running: '#1565c0',
   waiting: '#90caf9',
   pending: '#cfd8dc',
@@ -35,21 +40,27 @@ export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-/** Approximate width of `s` in the 12px sans-serif font used (no font metrics at hand). */
+/**
+ * Width of `s` in the sans-serif font used (DejaVu Sans, whose advance widths average 0.55 to
+ * 0.62 em for these texts): an upper bound, so boxes and the page hold their text. The render
+ * test measures the real text in Chromium.
+ */
 export function textWidth(s: string, px = 12): number {
-  return Math.ceil(s.length * px * 0.62);
+  return Math.ceil([...s].length * px * 0.62);
 }
 
-export const FONT = 'font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12"';
+export const FONT_FAMILY = 'DejaVu Sans, Helvetica, Arial, sans-serif';
+export const FONT = `font-family="${FONT_FAMILY}" font-size="12"`;
+export const SMALL_FONT = `font-family="${FONT_FAMILY}" font-size="10"`;
 
 /** The arrowhead marker every picture uses for dependencies. */
 export function arrowMarker(id: string, color: string): string {
-  return `<defs><marker id="${id}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">`
-    + `<path d="M0,0 L10,5 L0,10 z" fill="${color}"/></marker></defs>`;
+  return `<marker id="${id}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">`
+    + `<path d="M0,0 L10,5 L0,10 z" fill="${color}"/></marker>`;
 }
 
-/** A legend: one swatch per reason present, in a row starting at (x, y). */
-export function legend(reasons: string[], x: number, y: number): string {
+/** A legend: one swatch per reason present, in a row starting at (x, y). Returns the SVG and its width. */
+export function legend(reasons: string[], x: number, y: number): { svg: string; width: number } {
   let cx = x;
   const parts: string[] = [];
   for (const r of reasons) {
@@ -57,5 +68,41 @@ export function legend(reasons: string[], x: number, y: number): string {
     parts.push(`<text x="${cx + 16}" y="${y + 10}" ${FONT}>${esc(r)}</text>`);
     cx += 16 + textWidth(r) + 14;
   }
-  return parts.join('');
+  return { svg: parts.join(''), width: Math.max(0, cx - 14 - x) };
+}
+
+/** The library's name of a run condition's wire flag (`any_failed` → `anyFailed`). */
+export function conditionName(flag: string): string {
+  return RUN_IF_CONDITIONS.find((c) => c.flag === flag)?.kind ?? flag;
+}
+
+/** One mark of a step: a symbol (in DejaVu Sans), what it says, and the legend's words for it. */
+export interface Mark {
+  readonly key: 'finally' | 'condition' | 'retries' | 'timeout' | 'continue';
+  readonly text: string;
+}
+
+/** Legend entries for the marks, in this order. */
+export const MARK_LEGEND: ReadonlyArray<{ readonly key: Mark['key']; readonly symbol: string; readonly says: string }> = [
+  { key: 'finally', symbol: '⚑', says: 'finally: after every other step (the bar), dashed' },
+  { key: 'condition', symbol: '◇', says: 'runIf condition' },
+  { key: 'retries', symbol: '↻', says: 'retries' },
+  { key: 'timeout', symbol: '◷', says: 'timeout' },
+  { key: 'continue', symbol: '↪', says: 'onError: CONTINUE' },
+];
+
+const symbol = (key: Mark['key']) => MARK_LEGEND.find((m) => m.key === key)!.symbol;
+
+/** The marks of a step, from its traits. */
+export function marksOf(t: StepTraits | undefined, maxCondition = 40): Mark[] {
+  if (!t) return [];
+  const marks: Mark[] = [];
+  if (t.isFinally) {marks.push({ key: 'finally', text: `${symbol('finally')} finally` });} else if (t.runIf !== 'all_succeeded') {
+    const c = t.condition ?? conditionName(t.runIf);
+    marks.push({ key: 'condition', text: `${symbol('condition')} ${c.length > maxCondition ? `${c.slice(0, maxCondition - 1)}…` : c}` });
+  }
+  if (t.retries > 0) marks.push({ key: 'retries', text: `${symbol('retries')}${t.retries}` });
+  if (t.timeout !== undefined) marks.push({ key: 'timeout', text: `${symbol('timeout')}${t.timeout}` });
+  if (t.continueOnError) marks.push({ key: 'continue', text: `${symbol('continue')} continue` });
+  return marks;
 }
