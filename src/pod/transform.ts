@@ -60,8 +60,9 @@ export function injectSteps(spec: k8s.PodSpec, plan: Plan, options: PodOptions):
         ...workspaceMount,
         ...abortMount,
       ],
+      // read as the termination message; the policy is Kubernetes' default, File (the API server's
+      // SetDefaults_Container sets it), so it is not written
       terminationMessagePath: layout.reportFile(step.name),
-      terminationMessagePolicy: 'File',
       resources: assignment ? withAssignedRequests(container.resources, step.name, assignment) : container.resources,
     };
   });
