@@ -122,6 +122,10 @@ export interface SynthRow {
   readonly ratio: number;
   readonly ratio_of_minimums: number;
   readonly withoutYaml: { readonly stepPod: SynthCell; readonly plainPod: SynthCell; readonly ratio: number };
+  /** The StepPod's finished manifest written by cdk8s alone (a plain ApiObject, the same YAML); absent in older records. */
+  readonly cdk8sFloor?: SynthCell;
+  /** cdk8sFloor's median / plainPod's median. */
+  readonly floor_ratio?: number;
   readonly peakRequests_ms: number;
   readonly stepPod_json_bytes: number;
   /** `within`, or the message of the limit the pod breaks */

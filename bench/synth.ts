@@ -8,6 +8,8 @@
  *    (app.synthYaml()), next to a plain cdk8s-plus Pod with the same containers (same images
  *    and commands, no wrapper, no order), and the size of the StepPod's YAML and JSON. A pod
  *    the library refuses (over a Kubernetes limit) is reported so and timed with checkLimits off.
+ *    Also the floor: the StepPod's finished manifest written by cdk8s alone (a plain `ApiObject`,
+ *    the same YAML byte for byte), what any construct that emits this object pays.
  *    Median over repetitions, after warm-up, with a GC between repetitions. Public API only.
  * 6. For generated chains, diamonds, wide fan-out/fan-in graphs, a random DAG and the shapes of
  *    the examples: what the scheduler reserves (the pod's effective cpu and memory request,
@@ -15,7 +17,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Chart, Size } from 'cdk8s';
+import { ApiObject, App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import { effectiveRequest, fmtCpu, fmtMem, median, randomDag, Dag } from './lib';
 import { ResourceRow, SynthCell, SynthGrowth, SynthPart, SynthRow } from './parts';
@@ -69,6 +71,22 @@ function timeRounds(fns: Array<() => string>, reps: number, budgetMs: number): S
   return xs.map((x, i) => ({ median_ms: median(x), min_ms: Math.min(...x), reps: x.length, yaml_bytes: bytes[i] }));
 }
 
+/**
+ * The floor: `doc`, a finished manifest, written by cdk8s alone as a plain `ApiObject` (cdk8s'
+ * resolve, sanitize and YAML serialisation, no construct work). Throws unless its YAML is `yaml`
+ * byte for byte, so the floor is the same object as the StepPod's.
+ */
+function floorOf(doc: K8sObject, yaml: string): () => string {
+  const synth = () => {
+    const app = new App();
+    const { apiVersion, kind, metadata, ...rest } = doc;
+    new ApiObject(new Chart(app, 'bench'), 'floor', { apiVersion, kind, metadata, ...rest });
+    return app.synthYaml();
+  };
+  if (synth() !== yaml) throw new Error('the floor\'s YAML differs from the StepPod\'s: it would not measure the same object');
+  return synth;
+}
+
 /** Construct + chart.toJson() only: everything but the YAML serialisation. */
 function toJsonOnly(app: App): string {
   return JSON.stringify(app.charts.map((c) => c.toJson()));
@@ -95,11 +113,14 @@ function synthFigure(quick: boolean) {
       limits = (e as Error).message.slice(0, 600);
     }
     const check = limits === 'within';
-    const [plain, steps, plainJson, stepsJson] = timeRounds([
+    const reference = buildStepPod(dag, undefined, check).app;
+    const floor = floorOf(reference.charts[0].toJson()[0], reference.synthYaml());
+    const [plain, steps, plainJson, stepsJson, floorCell] = timeRounds([
       () => buildPlainPod(dag).synthYaml(),
       () => buildStepPod(dag, undefined, check).app.synthYaml(),
       () => toJsonOnly(buildPlainPod(dag)),
       () => toJsonOnly(buildStepPod(dag, undefined, check).app),
+      floor,
     ], reps[n], budget);
     // the peak computation alone (diagnostic), on an already built graph
     const { app, pod } = buildStepPod(dag, undefined, false);
@@ -114,12 +135,14 @@ function synthFigure(quick: boolean) {
       ratio: steps.median_ms / plain.median_ms,
       ratio_of_minimums: steps.min_ms / plain.min_ms,
       withoutYaml: { stepPod: stepsJson, plainPod: plainJson, ratio: stepsJson.median_ms / plainJson.median_ms },
+      cdk8sFloor: floorCell,
+      floor_ratio: floorCell.median_ms / plain.median_ms,
       peakRequests_ms: pk.median_ms,
       stepPod_json_bytes: jsonBytes,
       kubernetes_limits: limits,
       timed_with_limit_check: check,
     };
-    console.error(`synth n=${n} e=${dag.edges}: StepPod ${steps.median_ms.toFixed(1)} ms, plain ${plain.median_ms.toFixed(1)} ms, ratio ${row.ratio.toFixed(2)}, YAML ${steps.yaml_bytes} B, JSON ${jsonBytes} B, peak ${pk.median_ms.toFixed(1)} ms; limits: ${limits.slice(0, 200)}`);
+    console.error(`synth n=${n} e=${dag.edges}: StepPod ${steps.median_ms.toFixed(1)} ms, plain ${plain.median_ms.toFixed(1)} ms, ratio ${row.ratio.toFixed(2)}, floor ${floorCell.median_ms.toFixed(1)} ms (${(floorCell.median_ms / plain.median_ms).toFixed(2)}x), YAML ${steps.yaml_bytes} B, JSON ${jsonBytes} B, peak ${pk.median_ms.toFixed(1)} ms; limits: ${limits.slice(0, 200)}`);
     rows.push(row);
   }
   const growth: SynthGrowth[] = [];
