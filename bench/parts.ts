@@ -168,6 +168,17 @@ export interface MeasuredResources {
 export interface SynthPart {
   readonly node: string;
   readonly gcExposed: boolean;
+  /** Where and when it ran (figure 5 alone is recorded in bench/synth-results.json); absent in older parts. */
+  readonly machine?: {
+    readonly date: string;
+    readonly cores: number;
+    readonly cpuModel?: string;
+    readonly loadavgAtStart: number[];
+    readonly loadavgAtEnd: number[];
+    readonly gitCommit?: string;
+    readonly uncommittedChangesInSrcOrBench: boolean;
+    readonly quick: boolean;
+  };
   synth?: { readonly dag: string; readonly rows: SynthRow[]; readonly growth: SynthGrowth[] };
   resources?: { readonly how: string; readonly rows: ResourceRow[] };
 }

@@ -15,7 +15,9 @@
  *    the examples: what the scheduler reserves (the pod's effective cpu and memory request,
  *    computed from the synthesised YAML with Kubernetes' rules) under PEAK vs SUM.
  */
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { ApiObject, App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
@@ -347,14 +349,40 @@ function resourcesFigure(): NonNullable<SynthPart['resources']> {
   };
 }
 
+/** `git ARGS` in the repository, or undefined without git. */
+function git(...args: string[]): string | undefined {
+  try {
+    return execFileSync('git', args, { cwd: __dirname, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
 function main() {
   const out = process.argv[2];
   const quick = process.argv.includes('--quick');
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7) ?? 'synth,resources';
   if (!out) throw new Error('usage: synth.ts OUT.json [--quick] [--only=synth,resources]');
-  const doc: SynthPart = { node: process.version, gcExposed: !!(globalThis as { gc?: unknown }).gc };
-  if (only.includes('resources')) doc.resources = resourcesFigure();
-  if (only.includes('synth')) doc.synth = synthFigure(quick);
+  const loadavgAtStart = os.loadavg().map((x) => +x.toFixed(2));
+  const resources = only.includes('resources') ? resourcesFigure() : undefined;
+  const synth = only.includes('synth') ? synthFigure(quick) : undefined;
+  const doc: SynthPart = {
+    node: process.version,
+    gcExposed: !!(globalThis as { gc?: unknown }).gc,
+    machine: {
+      date: new Date().toISOString(),
+      cores: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      loadavgAtStart,
+      loadavgAtEnd: os.loadavg().map((x) => +x.toFixed(2)),
+      gitCommit: git('rev-parse', '--short', 'HEAD'),
+      uncommittedChangesInSrcOrBench: (git('status', '--porcelain', '--', '../src', '.') ?? '').split('\n')
+        .some((l) => l.trim() && !l.includes('synth-results.json')),
+      quick,
+    },
+    ...resources ? { resources } : {},
+    ...synth ? { synth } : {},
+  };
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(doc, null, 2));
 }
