@@ -5,20 +5,22 @@
  *
  *   TS_NODE_PROJECT=bench/tsconfig.json TS_NODE_TRANSPILE_ONLY=1 \
  *     node --expose-gc --cpu-prof --cpu-prof-dir=bench/out/prof -r ts-node/register \
- *     bench/profile.ts run 1000 [REPS] [steps|plain]
+ *     bench/profile.ts run 1000 [REPS] [steps|plain|floor]
  *   TS_NODE_PROJECT=bench/tsconfig.json node -r ts-node/register bench/profile.ts summarise bench/out/prof/FILE.cpuprofile [REPS]
  *
  * `run` warms up (3 rounds on the same graph), then synthesises REPS times (default 5) inside
- * `timedRound`, with a GC before each; like synth.ts, a StepPod that breaks a Kubernetes limit (from
- * about 500 steps) is timed with `checkLimits: false`, any other with the check.
- * `summarise` (REPS: the rounds `run` timed, to give figures per round) counts only the samples taken inside `timedRound` (module loading, ts-node's
- * compilation and the warm-up are left out) and garbage-collector samples taken while a timed round
- * ran, and sums them per bucket: the innermost frame of the stack that belongs to a known place
- * decides (so cdk8s-plus code our transformation calls counts as cdk8s-plus, and our code that
- * cdk8s calls back, such as `_toPodSpec`, counts as ours).
+ * `timedRound`, with a GC before each: the StepPod (`steps`), the plain cdk8s-plus Pod (`plain`) or
+ * synth.ts' floor (`floor`: the StepPod's finished manifest as a plain ApiObject). Like synth.ts, a
+ * StepPod that breaks a Kubernetes limit (from about 500 steps) is timed with `checkLimits: false`,
+ * any other with the check. `summarise` (REPS: the rounds `run` timed, to give figures per round)
+ * counts only the samples taken inside `timedRound` (module loading, ts-node's compilation and the
+ * warm-up are left out) and garbage-collector samples taken while a timed round ran, and sums them
+ * per bucket: the innermost frame of the stack that belongs to a known place decides (so
+ * cdk8s-plus code our transformation calls counts as cdk8s-plus, and our code that cdk8s calls
+ * back, such as `_toPodSpec`, counts as ours).
  */
 import * as fs from 'fs';
-import { App, Chart } from 'cdk8s';
+import { ApiObject, App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import { randomDag, Dag } from './lib';
 import { Step, StepPod } from '../src';
@@ -64,6 +66,17 @@ function buildPlain(dag: Dag): App {
   return app;
 }
 
+/** The StepPod's finished manifest as a plain ApiObject: what cdk8s alone pays to write it (synth.ts' floor). */
+function buildFloor(dag: Dag, checkLimits: boolean): () => App {
+  const doc = buildSteps(dag, checkLimits).charts[0].toJson()[0];
+  const { apiVersion, kind, metadata, ...rest } = doc;
+  return () => {
+    const app = new App();
+    new ApiObject(new Chart(app, 'bench'), 'floor', { apiVersion, kind, metadata, ...rest });
+    return app;
+  };
+}
+
 /** The function whose frames mark a timed round in the profile (`summarise` looks for its name). */
 function timedRound(build: () => App): number {
   return build().synthYaml().length;
@@ -89,7 +102,7 @@ function run(n: number, reps: number, kind: string): void {
   } catch {
     check = false;
   }
-  const build = kind === 'plain' ? () => buildPlain(dag) : () => buildSteps(dag, check);
+  const build = kind === 'plain' ? () => buildPlain(dag) : kind === 'floor' ? buildFloor(dag, check) : () => buildSteps(dag, check);
   for (let i = 0; i < 3; i++) build().synthYaml();
   const ms: number[] = [];
   for (let i = 0; i < reps; i++) {
@@ -99,7 +112,7 @@ function run(n: number, reps: number, kind: string): void {
     timedRound(build);
     ms.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
-  console.error(`${kind} n=${n}${kind === 'plain' ? '' : `, checkLimits: ${check}`}: ${ms.map((x) => x.toFixed(0)).join(' ')} ms`);
+  console.error(`${kind} n=${n}${kind === 'steps' ? `, checkLimits: ${check}` : ''}: ${ms.map((x) => x.toFixed(0)).join(' ')} ms`);
 }
 
 /** The parts of a .cpuprofile (Chrome DevTools' Profiler.Profile) that the summary reads. */
@@ -163,7 +176,7 @@ function main(): void {
   const [mode, a, b, c] = process.argv.slice(2);
   if (mode === 'run') run(Number(a ?? 1000), Number(b ?? 5), c ?? 'steps');
   else if (mode === 'summarise' && a) summarise(a, Number(b ?? 5));
-  else throw new Error('usage: profile.ts run N [REPS] [steps|plain] | profile.ts summarise FILE.cpuprofile [REPS]');
+  else throw new Error('usage: profile.ts run N [REPS] [steps|plain|floor] | profile.ts summarise FILE.cpuprofile [REPS]');
 }
 
 main();
