@@ -109,6 +109,8 @@ export interface ProcPart {
 export interface SynthCell {
   readonly median_ms: number;
   readonly min_ms: number;
+  /** Median of the process's CPU time (user + system, all threads) per repetition; absent in older records. */
+  readonly cpu_median_ms?: number;
   readonly reps: number;
   readonly yaml_bytes: number;
 }
@@ -121,6 +123,8 @@ export interface SynthRow {
   readonly plainPod: SynthCell;
   readonly ratio: number;
   readonly ratio_of_minimums: number;
+  /** stepPod's CPU-time median / plainPod's; absent in older records. */
+  readonly cpu_ratio?: number;
   readonly withoutYaml: { readonly stepPod: SynthCell; readonly plainPod: SynthCell; readonly ratio: number };
   /** The StepPod's finished manifest written by cdk8s alone (a plain ApiObject, the same YAML); absent in older records. */
   readonly cdk8sFloor?: SynthCell;

@@ -53,24 +53,36 @@ function buildPlainPod(dag: Dag): App {
   return app;
 }
 
+/** CPU time of this process so far (user + system, every thread), in ms. */
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
 /**
- * Times the functions round-robin (f0, f1, ..., f0, f1, ...) so that load from other processes on
- * the machine hits all alike; stops after `reps` rounds or `budgetMs` (at least one round).
+ * Times the functions round-robin so that load from other processes on the machine hits all
+ * alike, each round starting one function later (f0, f1, f2, then f1, f2, f0, ...) so that none
+ * always runs right after the same other; stops after `reps` rounds or `budgetMs` (at least one
+ * round). Wall time, and the process's CPU time beside it (what other processes disturb least).
  */
-function timeRounds(fns: Array<() => string>, reps: number, budgetMs: number): SynthCell[] {
+function timeRounds(fns: Array<() => string>, reps: number, budgetMs: number): Array<SynthCell & { cpu_median_ms: number }> {
   const xs: number[][] = fns.map(() => []);
+  const cpu: number[][] = fns.map(() => []);
   const bytes: number[] = fns.map(() => 0);
   const t0 = now();
   for (let r = 0; r < reps; r++) {
-    fns.forEach((f, i) => {
+    for (let k = 0; k < fns.length; k++) {
+      const i = (r + k) % fns.length;
       gc();
+      const c = cpuNow();
       const t = now();
-      bytes[i] = f().length;
+      bytes[i] = fns[i]().length;
       xs[i].push(now() - t);
-    });
+      cpu[i].push(cpuNow() - c);
+    }
     if (now() - t0 > budgetMs) break;
   }
-  return xs.map((x, i) => ({ median_ms: median(x), min_ms: Math.min(...x), reps: x.length, yaml_bytes: bytes[i] }));
+  return xs.map((x, i) => ({ median_ms: median(x), min_ms: Math.min(...x), cpu_median_ms: median(cpu[i]), reps: x.length, yaml_bytes: bytes[i] }));
 }
 
 /**
@@ -136,6 +148,7 @@ function synthFigure(quick: boolean) {
       plainPod: plain,
       ratio: steps.median_ms / plain.median_ms,
       ratio_of_minimums: steps.min_ms / plain.min_ms,
+      cpu_ratio: steps.cpu_median_ms / plain.cpu_median_ms,
       withoutYaml: { stepPod: stepsJson, plainPod: plainJson, ratio: stepsJson.median_ms / plainJson.median_ms },
       cdk8sFloor: floorCell,
       floor_ratio: floorCell.median_ms / plain.median_ms,
@@ -144,7 +157,7 @@ function synthFigure(quick: boolean) {
       kubernetes_limits: limits,
       timed_with_limit_check: check,
     };
-    console.error(`synth n=${n} e=${dag.edges}: StepPod ${steps.median_ms.toFixed(1)} ms, plain ${plain.median_ms.toFixed(1)} ms, ratio ${row.ratio.toFixed(2)}, floor ${floorCell.median_ms.toFixed(1)} ms (${(floorCell.median_ms / plain.median_ms).toFixed(2)}x), YAML ${steps.yaml_bytes} B, JSON ${jsonBytes} B, peak ${pk.median_ms.toFixed(1)} ms; limits: ${limits.slice(0, 200)}`);
+    console.error(`synth n=${n} e=${dag.edges}: StepPod ${steps.median_ms.toFixed(1)} ms, plain ${plain.median_ms.toFixed(1)} ms, ratio ${row.ratio.toFixed(2)} (CPU ${(steps.cpu_median_ms / plain.cpu_median_ms).toFixed(2)}), floor ${floorCell.median_ms.toFixed(1)} ms (${(floorCell.median_ms / plain.median_ms).toFixed(2)}x), YAML ${steps.yaml_bytes} B, JSON ${jsonBytes} B, peak ${pk.median_ms.toFixed(1)} ms; limits: ${limits.slice(0, 200)}`);
     rows.push(row);
   }
   const growth: SynthGrowth[] = [];
