@@ -109,6 +109,8 @@ export interface ProcPart {
 export interface SynthCell {
   readonly median_ms: number;
   readonly min_ms: number;
+  /** Median of the process's CPU time (user + system, all threads) per repetition; absent in older records. */
+  readonly cpu_median_ms?: number;
   readonly reps: number;
   readonly yaml_bytes: number;
 }
@@ -121,7 +123,13 @@ export interface SynthRow {
   readonly plainPod: SynthCell;
   readonly ratio: number;
   readonly ratio_of_minimums: number;
+  /** stepPod's CPU-time median / plainPod's; absent in older records. */
+  readonly cpu_ratio?: number;
   readonly withoutYaml: { readonly stepPod: SynthCell; readonly plainPod: SynthCell; readonly ratio: number };
+  /** The StepPod's finished manifest written by cdk8s alone (a plain ApiObject, the same YAML); absent in older records. */
+  readonly cdk8sFloor?: SynthCell;
+  /** cdk8sFloor's median / plainPod's median. */
+  readonly floor_ratio?: number;
   readonly peakRequests_ms: number;
   readonly stepPod_json_bytes: number;
   /** `within`, or the message of the limit the pod breaks */
@@ -164,6 +172,17 @@ export interface MeasuredResources {
 export interface SynthPart {
   readonly node: string;
   readonly gcExposed: boolean;
+  /** Where and when it ran (figure 5 alone is recorded in bench/synth-results.json); absent in older parts. */
+  readonly machine?: {
+    readonly date: string;
+    readonly cores: number;
+    readonly cpuModel?: string;
+    readonly loadavgAtStart: number[];
+    readonly loadavgAtEnd: number[];
+    readonly gitCommit?: string;
+    readonly uncommittedChangesInSrcOrBench: boolean;
+    readonly quick: boolean;
+  };
   synth?: { readonly dag: string; readonly rows: SynthRow[]; readonly growth: SynthGrowth[] };
   resources?: { readonly how: string; readonly rows: ResourceRow[] };
 }

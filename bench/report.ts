@@ -290,11 +290,14 @@ function synthRows(p: SynthPart | undefined, rows: Row[], missing: string[]) {
       subject: `${r.steps} steps, ${r.edges} edges: StepPod vs plain kplus Pod`,
       role: 'ours',
       measured: `${ms(r.stepPod.median_ms)} vs ${ms(r.plainPod.median_ms)} = ${r.ratio.toFixed(2)}x (medians of ${r.stepPod.reps}, alternating; `
-        + `minimums ${ms(r.stepPod.min_ms)} vs ${ms(r.plainPod.min_ms)} = ${(r.ratio_of_minimums ?? r.stepPod.min_ms / r.plainPod.min_ms).toFixed(2)}x); peakRequests() ${ms(r.peakRequests_ms)}; `
+        + `minimums ${ms(r.stepPod.min_ms)} vs ${ms(r.plainPod.min_ms)} = ${(r.ratio_of_minimums ?? r.stepPod.min_ms / r.plainPod.min_ms).toFixed(2)}x`
+        + (r.cpu_ratio !== undefined ? `; CPU time ${r.cpu_ratio.toFixed(2)}x` : '') + `); peakRequests() ${ms(r.peakRequests_ms)}; `
         + `YAML ${(r.stepPod.yaml_bytes / 1024).toFixed(0)} KiB vs ${(r.plainPod.yaml_bytes / 1024).toFixed(0)} KiB (${(r.stepPod.yaml_bytes / r.plainPod.yaml_bytes).toFixed(1)}x)`
         + (r.stepPod_json_bytes ? `, StepPod JSON ${(r.stepPod_json_bytes / MiB).toFixed(2)} MiB` : '')
         + (r.kubernetes_limits && r.kubernetes_limits !== 'within' ? `; REFUSED at synthesis (timed with checkLimits: false): ${r.kubernetes_limits.replace(/^.*?StepLimitError: /s, '').slice(0, 200)}` : '')
-        + (r.withoutYaml ? `; without the YAML step (construct + toJson): ${ms(r.withoutYaml.stepPod.median_ms)} vs ${ms(r.withoutYaml.plainPod.median_ms)} = ${r.withoutYaml.ratio.toFixed(2)}x` : ''),
+        + (r.withoutYaml ? `; without the YAML step (construct + toJson): ${ms(r.withoutYaml.stepPod.median_ms)} vs ${ms(r.withoutYaml.plainPod.median_ms)} = ${r.withoutYaml.ratio.toFixed(2)}x` : '')
+        + (r.cdk8sFloor && r.floor_ratio !== undefined ? `; floor, the same Pod written by cdk8s alone (ApiObject, same YAML): ${ms(r.cdk8sFloor.median_ms)} = ${r.floor_ratio.toFixed(2)}x plain kplus`
+          + (r.cdk8sFloor.cpu_median_ms !== undefined && r.plainPod.cpu_median_ms ? ` (CPU time ${(r.cdk8sFloor.cpu_median_ms / r.plainPod.cpu_median_ms).toFixed(2)}x)` : '') : ''),
       goal: goals.join(', '),
       met,
       values: r,

@@ -8,14 +8,18 @@
  *    (app.synthYaml()), next to a plain cdk8s-plus Pod with the same containers (same images
  *    and commands, no wrapper, no order), and the size of the StepPod's YAML and JSON. A pod
  *    the library refuses (over a Kubernetes limit) is reported so and timed with checkLimits off.
+ *    Also the floor: the StepPod's finished manifest written by cdk8s alone (a plain `ApiObject`,
+ *    the same YAML byte for byte), what any construct that emits this object pays.
  *    Median over repetitions, after warm-up, with a GC between repetitions. Public API only.
  * 6. For generated chains, diamonds, wide fan-out/fan-in graphs, a random DAG and the shapes of
  *    the examples: what the scheduler reserves (the pod's effective cpu and memory request,
  *    computed from the synthesised YAML with Kubernetes' rules) under PEAK vs SUM.
  */
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
-import { App, Chart, Size } from 'cdk8s';
+import { ApiObject, App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import { effectiveRequest, fmtCpu, fmtMem, median, randomDag, Dag } from './lib';
 import { ResourceRow, SynthCell, SynthGrowth, SynthPart, SynthRow } from './parts';
@@ -49,24 +53,52 @@ function buildPlainPod(dag: Dag): App {
   return app;
 }
 
+/** CPU time of this process so far (user + system, every thread), in ms. */
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
 /**
- * Times the functions round-robin (f0, f1, ..., f0, f1, ...) so that load from other processes on
- * the machine hits all alike; stops after `reps` rounds or `budgetMs` (at least one round).
+ * Times the functions round-robin so that load from other processes on the machine hits all
+ * alike, each round starting one function later (f0, f1, f2, then f1, f2, f0, ...) so that none
+ * always runs right after the same other; stops after `reps` rounds or `budgetMs` (at least one
+ * round). Wall time, and the process's CPU time beside it (what other processes disturb least).
  */
-function timeRounds(fns: Array<() => string>, reps: number, budgetMs: number): SynthCell[] {
+function timeRounds(fns: Array<() => string>, reps: number, budgetMs: number): Array<SynthCell & { cpu_median_ms: number }> {
   const xs: number[][] = fns.map(() => []);
+  const cpu: number[][] = fns.map(() => []);
   const bytes: number[] = fns.map(() => 0);
   const t0 = now();
   for (let r = 0; r < reps; r++) {
-    fns.forEach((f, i) => {
+    for (let k = 0; k < fns.length; k++) {
+      const i = (r + k) % fns.length;
       gc();
+      const c = cpuNow();
       const t = now();
-      bytes[i] = f().length;
+      bytes[i] = fns[i]().length;
       xs[i].push(now() - t);
-    });
+      cpu[i].push(cpuNow() - c);
+    }
     if (now() - t0 > budgetMs) break;
   }
-  return xs.map((x, i) => ({ median_ms: median(x), min_ms: Math.min(...x), reps: x.length, yaml_bytes: bytes[i] }));
+  return xs.map((x, i) => ({ median_ms: median(x), min_ms: Math.min(...x), cpu_median_ms: median(cpu[i]), reps: x.length, yaml_bytes: bytes[i] }));
+}
+
+/**
+ * The floor: `doc`, a finished manifest, written by cdk8s alone as a plain `ApiObject` (cdk8s'
+ * resolve, sanitize and YAML serialisation, no construct work). Throws unless its YAML is `yaml`
+ * byte for byte, so the floor is the same object as the StepPod's.
+ */
+function floorOf(doc: K8sObject, yaml: string): () => string {
+  const synth = () => {
+    const app = new App();
+    const { apiVersion, kind, metadata, ...rest } = doc;
+    new ApiObject(new Chart(app, 'bench'), 'floor', { apiVersion, kind, metadata, ...rest });
+    return app.synthYaml();
+  };
+  if (synth() !== yaml) throw new Error('the floor\'s YAML differs from the StepPod\'s: it would not measure the same object');
+  return synth;
 }
 
 /** Construct + chart.toJson() only: everything but the YAML serialisation. */
@@ -95,11 +127,14 @@ function synthFigure(quick: boolean) {
       limits = (e as Error).message.slice(0, 600);
     }
     const check = limits === 'within';
-    const [plain, steps, plainJson, stepsJson] = timeRounds([
+    const reference = buildStepPod(dag, undefined, check).app;
+    const floor = floorOf(reference.charts[0].toJson()[0], reference.synthYaml());
+    const [plain, steps, plainJson, stepsJson, floorCell] = timeRounds([
       () => buildPlainPod(dag).synthYaml(),
       () => buildStepPod(dag, undefined, check).app.synthYaml(),
       () => toJsonOnly(buildPlainPod(dag)),
       () => toJsonOnly(buildStepPod(dag, undefined, check).app),
+      floor,
     ], reps[n], budget);
     // the peak computation alone (diagnostic), on an already built graph
     const { app, pod } = buildStepPod(dag, undefined, false);
@@ -113,13 +148,16 @@ function synthFigure(quick: boolean) {
       plainPod: plain,
       ratio: steps.median_ms / plain.median_ms,
       ratio_of_minimums: steps.min_ms / plain.min_ms,
+      cpu_ratio: steps.cpu_median_ms / plain.cpu_median_ms,
       withoutYaml: { stepPod: stepsJson, plainPod: plainJson, ratio: stepsJson.median_ms / plainJson.median_ms },
+      cdk8sFloor: floorCell,
+      floor_ratio: floorCell.median_ms / plain.median_ms,
       peakRequests_ms: pk.median_ms,
       stepPod_json_bytes: jsonBytes,
       kubernetes_limits: limits,
       timed_with_limit_check: check,
     };
-    console.error(`synth n=${n} e=${dag.edges}: StepPod ${steps.median_ms.toFixed(1)} ms, plain ${plain.median_ms.toFixed(1)} ms, ratio ${row.ratio.toFixed(2)}, YAML ${steps.yaml_bytes} B, JSON ${jsonBytes} B, peak ${pk.median_ms.toFixed(1)} ms; limits: ${limits.slice(0, 200)}`);
+    console.error(`synth n=${n} e=${dag.edges}: StepPod ${steps.median_ms.toFixed(1)} ms, plain ${plain.median_ms.toFixed(1)} ms, ratio ${row.ratio.toFixed(2)} (CPU ${(steps.cpu_median_ms / plain.cpu_median_ms).toFixed(2)}), floor ${floorCell.median_ms.toFixed(1)} ms (${(floorCell.median_ms / plain.median_ms).toFixed(2)}x), YAML ${steps.yaml_bytes} B, JSON ${jsonBytes} B, peak ${pk.median_ms.toFixed(1)} ms; limits: ${limits.slice(0, 200)}`);
     rows.push(row);
   }
   const growth: SynthGrowth[] = [];
@@ -324,14 +362,40 @@ function resourcesFigure(): NonNullable<SynthPart['resources']> {
   };
 }
 
+/** `git ARGS` in the repository, or undefined without git. */
+function git(...args: string[]): string | undefined {
+  try {
+    return execFileSync('git', args, { cwd: __dirname, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
 function main() {
   const out = process.argv[2];
   const quick = process.argv.includes('--quick');
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7) ?? 'synth,resources';
   if (!out) throw new Error('usage: synth.ts OUT.json [--quick] [--only=synth,resources]');
-  const doc: SynthPart = { node: process.version, gcExposed: !!(globalThis as { gc?: unknown }).gc };
-  if (only.includes('resources')) doc.resources = resourcesFigure();
-  if (only.includes('synth')) doc.synth = synthFigure(quick);
+  const loadavgAtStart = os.loadavg().map((x) => +x.toFixed(2));
+  const resources = only.includes('resources') ? resourcesFigure() : undefined;
+  const synth = only.includes('synth') ? synthFigure(quick) : undefined;
+  const doc: SynthPart = {
+    node: process.version,
+    gcExposed: !!(globalThis as { gc?: unknown }).gc,
+    machine: {
+      date: new Date().toISOString(),
+      cores: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      loadavgAtStart,
+      loadavgAtEnd: os.loadavg().map((x) => +x.toFixed(2)),
+      gitCommit: git('rev-parse', '--short', 'HEAD'),
+      uncommittedChangesInSrcOrBench: (git('status', '--porcelain', '--', '../src', '.') ?? '').split('\n')
+        .some((l) => l.trim() && !l.includes('synth-results.json')),
+      quick,
+    },
+    ...resources ? { resources } : {},
+    ...synth ? { synth } : {},
+  };
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(doc, null, 2));
 }

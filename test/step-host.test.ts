@@ -139,7 +139,10 @@ describe('isolation and Pod Security Standard restricted (issue 9)', () => {
         host.addInitContainer({ name: 'cache', image: 'redis:7', restartPolicy: kplus.ContainerRestartPolicy.ALWAYS });
       });
       expect(restrictedViolations(m)).toEqual([]);
-      expect(container(m, 'a').securityContext).toMatchObject({ capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(container(m, 'a').securityContext).toMatchObject({ capabilities: { drop: ['ALL'] } });
+      // the seccomp profile once, on the pod: every container that sets none inherits it
+      expect(podSpec(m).securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
+      for (const name of ['a', 'db', 'cache']) expect(container(m, name).securityContext.seccompProfile).toBeUndefined();
     }
   });
 

@@ -63,7 +63,8 @@ describe('synthesis', () => {
       '-entrypoint=make', '--',
     ]);
     expect(b.terminationMessagePath).toBe('/cdk8s-steps/steps/b/report');
-    expect(b.terminationMessagePolicy).toBe('File');
+    // left to Kubernetes' default, File (pkg/apis/core/v1/defaults.go SetDefaults_Container): the kubelet reads the path
+    expect(b.terminationMessagePolicy).toBeUndefined();
   });
 
   test('state: own volume read-write, direct dependencies read-only, nothing else', () => {

@@ -66,12 +66,15 @@ class FlowNetwork {
 
   /** Adds an arc and its residual twin (see `twin`). */
   public addArc(from: number, to: number, capacity: number): void {
-    for (const [a, b, c] of [[from, to, capacity], [to, from, 0]]) {
-      this.to[this.arcs] = b;
-      this.cap[this.arcs] = c;
-      this.next[this.arcs] = this.head[a];
-      this.head[a] = this.arcs++;
-    }
+    this.half(from, to, capacity);
+    this.half(to, from, 0);
+  }
+
+  private half(from: number, to: number, capacity: number): void {
+    this.to[this.arcs] = to;
+    this.cap[this.arcs] = capacity;
+    this.next[this.arcs] = this.head[from];
+    this.head[from] = this.arcs++;
   }
 
   public maxFlow(source: number, sink: number): number {

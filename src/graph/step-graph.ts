@@ -171,17 +171,27 @@ export class StepGraph {
     const names = this.names;
     const edges: Array<[number, number]> = [];
     this.deps.forEach((deps, i) => { for (const d of deps) edges.push([d, i]); });
-    const resources = new Set(names.flatMap(n => Object.keys(this.nodes.get(n)!.requests ?? {})));
+    const requests = names.map(n => this.nodes.get(n)!.requests ?? {});
+    const resources = new Set<string>();
+    for (const r of requests) for (const resource in r) resources.add(resource);
     const peaks = new Map<string, { total: bigint; members: Set<string> }>();
     const antichains = new Map<string, Antichain>();
+    // most steps request the same few quantities (cdk8s-plus' defaults): parse each text once
+    const parsed = new Map<string, bigint>();
     for (const resource of [...resources].sort()) {
-      const nanos = names.map(n => {
-        const q = this.nodes.get(n)!.requests?.[resource];
-        try {
-          return q === undefined ? 0n : parseQuantity(q);
-        } catch (e) {
-          throw new Error(`Step "${n}" requests ${resource}: ${(e as Error).message}`);
+      const nanos = requests.map((r, i) => {
+        const q = r[resource];
+        if (q === undefined) return 0n;
+        let v = parsed.get(q);
+        if (v === undefined) {
+          try {
+            v = parseQuantity(q);
+          } catch (e) {
+            throw new Error(`Step "${names[i]}" requests ${resource}: ${(e as Error).message}`);
+          }
+          parsed.set(q, v);
         }
+        return v;
       });
       const { scaled, scale } = toSafeIntegers(nanos);
       // Resources whose requests are proportional (the same default on every step, say) share

@@ -33,7 +33,11 @@ export function injectSteps(spec: k8s.PodSpec, plan: Plan, options: PodOptions):
   const workspaceMount = plan.workspace ? [{ name: layout.WORKSPACE_VOLUME, mountPath: layout.WORKSPACE_PATH }] : [];
   const abortMount = plan.failFast ? [{ name: layout.ABORT_VOLUME, mountPath: layout.ABORT_DIR }] : [];
   const binMount = { name: layout.BIN_VOLUME, mountPath: layout.BIN_DIR, readOnly: true };
-  const podSeccomp = spec.securityContext?.seccompProfile !== undefined;
+  // The restricted profile's seccomp setting is written once, on the pod, unless the pod has one:
+  // every container that sets none inherits it (the kubelet's getSeccompProfile takes the
+  // container's profile, else the pod's), so it is not repeated on each container.
+  const securityContext: k8s.PodSecurityContext = spec.securityContext?.seccompProfile !== undefined ? spec.securityContext
+    : { ...spec.securityContext, seccompProfile: { type: 'RuntimeDefault' } };
   // every container of the pod: the copy container, the user's initContainers and sidecars, the steps
   const budget = messageBudget(1 + (spec.initContainers?.length ?? 0) + spec.containers.length);
   const assignment = options.resources === 'sum' ? undefined : peakAssignment(requestGraph(plan, spec.containers));
@@ -43,7 +47,7 @@ export function injectSteps(spec: k8s.PodSpec, plan: Plan, options: PodOptions):
     if (!step) return container;
     return {
       ...container,
-      securityContext: restricted(container.securityContext, podSeccomp),
+      securityContext: restricted(container.securityContext, true),
       command: [layout.WRAPPER_PATH],
       args: wrapperArgs(step, plan, budget, container.command ?? [], container.args ?? []),
       volumeMounts: [
@@ -56,15 +60,16 @@ export function injectSteps(spec: k8s.PodSpec, plan: Plan, options: PodOptions):
         ...workspaceMount,
         ...abortMount,
       ],
+      // read as the termination message; the policy is Kubernetes' default, File (the API server's
+      // SetDefaults_Container sets it), so it is not written
       terminationMessagePath: layout.reportFile(step.name),
-      terminationMessagePolicy: 'File',
       resources: assignment ? withAssignedRequests(container.resources, step.name, assignment) : container.resources,
     };
   });
 
   const initContainers = (spec.initContainers ?? []).map(c => ({
     ...c,
-    securityContext: restricted(c.securityContext, podSeccomp),
+    securityContext: restricted(c.securityContext, true),
     ...plan.workspace && isSidecar(c) ? { volumeMounts: [...c.volumeMounts ?? [], ...workspaceMount] } : {},
   }));
 
@@ -79,6 +84,7 @@ export function injectSteps(spec: k8s.PodSpec, plan: Plan, options: PodOptions):
   const result: k8s.PodSpec = {
     ...spec,
     restartPolicy: 'Never',
+    securityContext,
     initContainers: [copyContainer(options.entrypoint), ...initContainers],
     containers,
     volumes,
@@ -90,7 +96,8 @@ export function injectSteps(spec: k8s.PodSpec, plan: Plan, options: PodOptions):
  * The security context of a step, a sidecar or another initContainer, made to meet the Pod Security Standard *restricted*
  * wherever the user left a setting out (cdk8s-plus already defaults runAsNonRoot and
  * allowPrivilegeEscalation): all capabilities dropped, the runtime's default seccomp profile
- * unless the pod sets one. A setting the user gave explicitly is kept, also one that loosens it.
+ * unless the pod sets one (`injectSteps` always gives the pod one, so its containers inherit it). A
+ * setting the user gave explicitly is kept, also one that loosens it.
  */
 export function restricted(sc: k8s.SecurityContext | undefined, podSeccomp: boolean): k8s.SecurityContext {
   return {

@@ -164,20 +164,57 @@ describe('the wire (docs/contract.md, version 2)', () => {
   });
 });
 
+/**
+ * The seccomp profile the kubelet gives a container: its own, else the pod's, else none
+ * (kubernetes/kubernetes pkg/kubelet/kuberuntime/helpers.go, `getSeccompProfile`; "none" is
+ * Unconfined unless the kubelet runs with SeccompDefault).
+ */
+function effectiveSeccomp(spec: k8s.PodSpec, c: k8s.Container): string | undefined {
+  return (c.securityContext?.seccompProfile ?? spec.securityContext?.seccompProfile)?.type;
+}
+
 describe('Pod Security Standard restricted', () => {
-  test('steps, sidecars and initContainers get drop ALL and RuntimeDefault where the user left them out; a pod-level profile is not repeated', () => {
-    const spec: k8s.PodSpec = {
-      containers: [containerOf('a'), { ...containerOf('b'), securityContext: { capabilities: { add: ['NET_ADMIN'] }, allowPrivilegeEscalation: true } }],
-      initContainers: [{ name: 'db', image: 'postgres', restartPolicy: 'Always' }, { name: 'setup', image: 'busybox' }],
-    };
-    const out = injectSteps(spec, plan([step('a'), step('b')]), OPTIONS);
-    const sc = (name: string) => [...out.containers, ...out.initContainers!].find(c => c.name === name)!.securityContext;
-    const defaults = { allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } };
+  const spec: k8s.PodSpec = {
+    containers: [containerOf('a'), { ...containerOf('b'), securityContext: { capabilities: { add: ['NET_ADMIN'] }, allowPrivilegeEscalation: true } },
+      { ...containerOf('c'), securityContext: { seccompProfile: { type: 'Unconfined' } } }],
+    initContainers: [{ name: 'db', image: 'postgres', restartPolicy: 'Always' }, { name: 'setup', image: 'busybox' }],
+    securityContext: { runAsNonRoot: true, fsGroup: 1000 },
+  };
+  const steps = plan([step('a'), step('b'), step('c')]);
+  const all = (out: k8s.PodSpec) => [...out.containers, ...out.initContainers!];
+
+  test('steps, sidecars and initContainers get drop ALL and no privilege escalation where the user left them out; explicit settings are kept', () => {
+    const out = injectSteps(spec, steps, OPTIONS);
+    const sc = (name: string) => all(out).find(c => c.name === name)!.securityContext;
+    const defaults = { allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } };
     expect(sc('a')).toEqual(defaults);
     expect(sc('db')).toEqual(defaults);
     expect(sc('b')).toEqual({ ...defaults, capabilities: { add: ['NET_ADMIN'] }, allowPrivilegeEscalation: true }); // explicit: kept
+    expect(sc('c')).toEqual({ ...defaults, seccompProfile: { type: 'Unconfined' } }); // explicit: kept
     expect(sc('setup')).toEqual(defaults); // a plain initContainer too
-    const podLevel = injectSteps({ ...spec, securityContext: { seccompProfile: { type: 'RuntimeDefault' } } }, plan([step('a'), step('b')]), OPTIONS);
-    expect(podLevel.containers[0].securityContext!.seccompProfile).toBeUndefined();
+  });
+
+  test('RuntimeDefault is written once, on the pod, and every container that sets no profile gets it, as before', () => {
+    const out = injectSteps(spec, steps, OPTIONS);
+    expect(out.securityContext).toEqual({ runAsNonRoot: true, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(all(out).filter(c => c.name !== 'cdk8s-steps-init' && c.name !== 'c').map(c => c.securityContext!.seccompProfile))
+      .toEqual([undefined, undefined, undefined, undefined]); // not repeated
+    // what each container runs with: its own profile when it gives one, RuntimeDefault otherwise
+    expect(all(out).map(c => `${c.name}: ${effectiveSeccomp(out, c)}`)).toEqual([
+      'a: RuntimeDefault', 'b: RuntimeDefault', 'c: Unconfined',
+      'cdk8s-steps-init: RuntimeDefault', 'db: RuntimeDefault', 'setup: RuntimeDefault',
+    ]);
+    expect(JSON.stringify(spec)).not.toContain('RuntimeDefault'); // the input is not modified
+  });
+
+  test('a pod-level profile given is kept, not replaced, and not repeated on the containers', () => {
+    const localhost = { type: 'Localhost', localhostProfile: 'profiles/steps.json' };
+    const out = injectSteps({ ...spec, securityContext: { seccompProfile: localhost } }, steps, OPTIONS);
+    expect(out.securityContext).toEqual({ seccompProfile: localhost });
+    expect(all(out).map(c => `${c.name}: ${effectiveSeccomp(out, c)}`)).toEqual([
+      'a: Localhost', 'b: Localhost', 'c: Unconfined',
+      'cdk8s-steps-init: RuntimeDefault', // the copy container sets its own, whatever the pod says
+      'db: Localhost', 'setup: Localhost',
+    ]);
   });
 });
