@@ -172,21 +172,8 @@ export function entrypointImage(input: EntrypointImageInput): EntrypointImage {
       platform: { architecture: p.architecture, os: p.os },
     })),
   }));
-  const files = new Map<string, Buffer>();
-  files.set('oci-layout', json({ imageLayoutVersion: '1.0.0' }));
-  files.set('index.json', json({
-    schemaVersion: 2,
-    mediaType: MEDIA_TYPES.index,
-    manifests: [{
-      mediaType: index.mediaType,
-      digest: index.digest,
-      size: index.data.length,
-      annotations: { 'org.opencontainers.image.ref.name': input.version },
-    }],
-  }));
-  for (const b of [index, ...images.flatMap((p) => [p.manifest, p.config, p.layer])]) {
-    files.set(`blobs/sha256/${b.digest.slice('sha256:'.length)}`, b.data);
-  }
+  const files = layoutFiles({ mediaType: index.mediaType, digest: index.digest, size: index.data.length },
+    input.version, [index, ...images.flatMap((p) => [p.manifest, p.config, p.layer])]);
   return { index, tag: input.version, platforms: images, files };
 }
 
@@ -198,19 +185,26 @@ export function entrypointImage(input: EntrypointImageInput): EntrypointImage {
 export function platformLayoutFiles(image: EntrypointImage, platform: string, refName: string): Map<string, Buffer> {
   const p = image.platforms.find((x) => x.platform === platform);
   if (!p) throw new Error(`the entrypoint image has no ${platform} (it has ${image.platforms.map((x) => x.platform).join(', ')})`);
+  return layoutFiles({
+    mediaType: p.manifest.mediaType,
+    digest: p.manifest.digest,
+    size: p.manifest.data.length,
+    platform: { architecture: p.architecture, os: p.os },
+  }, refName, [p.manifest, p.config, p.layer]);
+}
+
+/**
+ * The files of an OCI image layout: `oci-layout`, an `index.json` naming `top` as `refName`, and
+ * the blobs.
+ */
+function layoutFiles(top: Record<string, unknown>, refName: string, blobs: ReadonlyArray<{ digest: string; data: Buffer }>): Map<string, Buffer> {
   const files = new Map<string, Buffer>();
   files.set('oci-layout', json({ imageLayoutVersion: '1.0.0' }));
   files.set('index.json', json({
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.index,
-    manifests: [{
-      mediaType: p.manifest.mediaType,
-      digest: p.manifest.digest,
-      size: p.manifest.data.length,
-      platform: { architecture: p.architecture, os: p.os },
-      annotations: { 'org.opencontainers.image.ref.name': refName },
-    }],
+    manifests: [{ ...top, annotations: { 'org.opencontainers.image.ref.name': refName } }],
   }));
-  for (const b of [p.manifest, p.config, p.layer]) files.set(`blobs/sha256/${b.digest.slice('sha256:'.length)}`, b.data);
+  for (const b of blobs) files.set(`blobs/sha256/${b.digest.slice('sha256:'.length)}`, b.data);
   return files;
 }
