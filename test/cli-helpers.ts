@@ -12,6 +12,7 @@ import * as kplus from 'cdk8s-plus-33';
 import { PNG } from 'pngjs';
 import * as YAML from 'yaml';
 import { Entrypoint, StepPod, StepPodProps } from '../src';
+import { ContainerResult } from '../src/local';
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'src', 'cli', 'main.ts');
@@ -31,12 +32,20 @@ export interface BinOptions {
 }
 
 export function runBin(args: string[], options: BinOptions = {}): Promise<BinResult> {
+  return spawnCollect(process.execPath, ['-r', 'ts-node/register/transpile-only', BIN, ...args], {
+    ...options,
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, 'test', 'tsconfig.json'), ...options.env },
+  });
+}
+
+/**
+ * Runs `cmd ARGS` and collects its output and exit code (asynchronously, so jest can run other
+ * work meanwhile); SIGKILLed after `timeoutMs` (default 300 s). `input` is its standard input.
+ */
+export function spawnCollect(cmd: string, args: string[], options: BinOptions = {}): Promise<BinResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', BIN, ...args], {
-      cwd: options.cwd ?? ROOT,
-      env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, 'test', 'tsconfig.json'), ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(cmd, args, { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 300_000);
@@ -174,4 +183,31 @@ export function near(a: string, b: string, tolerance = 8): boolean {
   const ca = [1, 3, 5].map((k) => parseInt(a.slice(k, k + 2), 16));
   const cb = [1, 3, 5].map((k) => parseInt(b.slice(k, k + 2), 16));
   return ca.every((v, k) => Math.abs(v - cb[k]) <= tolerance);
+}
+
+/**
+ * A container as the local runner returns it (for kubePod and the CLI's views, without podman): a
+ * step container that exited 0, with no times, logs or report; `over` changes any field.
+ */
+export function containerResult(name: string, over: Partial<ContainerResult> = {}): ContainerResult {
+  return {
+    name,
+    init: false,
+    state: 'exited',
+    exitCode: 0,
+    oomKilled: false,
+    startedAtMs: undefined,
+    finishedAtMs: undefined,
+    id: `id-${name}`,
+    image: 'localhost/step:dev',
+    imageId: 'sha',
+    stdout: '',
+    stderr: '',
+    logs: '',
+    logLines: [],
+    terminationMessage: undefined,
+    report: undefined,
+    stateFiles: {},
+    ...over,
+  };
 }

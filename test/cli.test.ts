@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Duration } from 'cdk8s';
 import { Pod } from 'kubernetes-models/v1';
-import { newStepPod, runBin, scratch, writeManifest } from './cli-helpers';
+import { containerResult, newStepPod, runBin, scratch, writeManifest } from './cli-helpers';
 import { OnError, RunIf } from '../src';
 import { parseDocuments, pickWorkload } from '../src/cli/manifest';
 import { outcome, stepViews, topologicalOrder } from '../src/cli/model';
@@ -15,7 +15,7 @@ import { Progress } from '../src/cli/progress';
 import { podSteps } from '../src/cli/status';
 import { stepTable } from '../src/cli/table';
 import { toDot, toMermaid } from '../src/cli/text-graph';
-import { ContainerResult, containersConf, cutToBytes, hardLimits, kubePod, parseK8sFileLog, Manifest } from '../src/local';
+import { containersConf, cutToBytes, hardLimits, kubePod, parseK8sFileLog, Manifest } from '../src/local';
 import { kubeletMessageLimit } from '../src/wire/budget';
 import { readGraphAnnotation } from '../src/wire/graph';
 import { parseReport } from '../src/wire/report';
@@ -132,29 +132,7 @@ describe('logs in the order written (k8s-file log)', () => {
   });
 });
 
-/** A container result as the local runner returns it (for kubePod, without podman). */
-function ctr(name: string, over: Partial<ContainerResult>): ContainerResult {
-  return {
-    name,
-    init: false,
-    state: 'exited',
-    exitCode: 0,
-    oomKilled: false,
-    startedAtMs: undefined,
-    finishedAtMs: undefined,
-    id: `id-${name}`,
-    image: 'localhost/step:dev',
-    imageId: 'sha',
-    stdout: '',
-    stderr: '',
-    logs: '',
-    logLines: [],
-    terminationMessage: undefined,
-    report: undefined,
-    stateFiles: {},
-    ...over,
-  };
-}
+const ctr = containerResult;
 
 function report(step: string, reason: string, exitCode: number, t0: number, t1: number): string {
   return JSON.stringify({ step, reason, exitCode, startedAt: new Date(t0).toISOString(), finishedAt: new Date(t1).toISOString(), attempts: 1 });

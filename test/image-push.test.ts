@@ -24,11 +24,11 @@ import { Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import { Entrypoint, StepPod } from '../src';
 import { ensureImages, STEP_IMAGE } from './e2e/images';
-import { httpGet as get, Registry } from './registry';
+import { httpGet as get, Registry, registrySuite } from './registry';
 import { imageCommand } from '../src/cli/image';
 import { buildEntrypointImage } from '../src/image/build';
 import { packagedEntrypoint } from '../src/image/packaged';
-import { isCI, podman, podmanStatus, PodResult, runPod } from '../src/local';
+import { podman, PodResult, runPod } from '../src/local';
 import { localEntrypointImage, packagedContractVersion } from '../src/local/entrypoint-image';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -37,27 +37,7 @@ const layoutReader = require('../entrypoint-image/oci-layout.js');
 const REPOSITORY = 'cdk8s-steps/entrypoint';
 const POD_TIMEOUT_MS = 120_000;
 
-function missingTools(): string | undefined {
-  const p = podmanStatus();
-  if (!p.available) return p.reason;
-  if (spawnSync('skopeo', ['--version']).error) return 'skopeo is not installed (apt-get install skopeo)';
-  if (spawnSync('docker-registry', ['--version']).error) return 'docker-registry is not installed (apt-get install docker-registry)';
-  return undefined;
-}
-
-const missing = missingTools();
-if (missing !== undefined) {
-  if (isCI()) {
-    test('podman, skopeo and docker-registry are available (required under CI)', () => {
-      throw new Error(`the image push test needs podman, skopeo and docker-registry under CI: ${missing}`);
-    });
-  } else {
-    console.warn(['', '#'.repeat(76), `# image push test SKIPPED: ${missing}`,
-      '# test/image-push.test.ts (push to a real registry, pods pulling the entrypoint) did NOT run.',
-      '# Under CI=true this is a failure.', '#'.repeat(76), ''].join('\n'));
-  }
-}
-const suite = missing === undefined ? describe : describe.skip;
+const suite = registrySuite('the image push test', 'test/image-push.test.ts (push to a real registry, pods pulling the entrypoint)');
 
 /** The file `name` in an uncompressed tar. */
 function tarFile(tar: Buffer, name: string): Buffer | undefined {

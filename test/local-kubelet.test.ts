@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import * as YAML from 'yaml';
 import { RunIf } from '../src';
+import { containerResult } from './cli-helpers';
 import { e2ePod, newChart, shStep, synth } from './e2e/fixtures';
 import { main } from '../src/cli/main';
 import { parseTimeout } from '../src/cli/run';
@@ -246,25 +247,13 @@ describe('kubePod: the status a kubelet writes for a pod with a sidecar', () => 
     pod.addSidecar('db', { image: 'x', command: ['sleep', '9'] });
     shStep(pod, 'a');
     const manifest = synth(chart);
-    const c = (name: string, init: boolean, state: string, exitCode?: number): ContainerResult => ({
-      name,
+    const c = (name: string, init: boolean, state: string, exitCode?: number): ContainerResult => containerResult(name, {
       init,
       sidecar: name === 'db',
       state,
       exitCode,
-      oomKilled: false,
       startedAtMs: 1_000,
       finishedAtMs: exitCode === undefined ? undefined : 2_000,
-      id: name,
-      image: 'x',
-      imageId: 'x',
-      stdout: '',
-      stderr: '',
-      logs: '',
-      logLines: [],
-      terminationMessage: undefined,
-      report: undefined,
-      stateFiles: {},
     });
     const running = kubePod(manifest, [c('cdk8s-steps-init', true, 'exited', 0), c('db', true, 'running'), c('a', false, 'running')]);
     expect(running.status.conditions.find((x: any) => x.type === 'Initialized').status).toBe('True');

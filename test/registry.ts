@@ -5,10 +5,11 @@
  * podman pulls from it only through an insecure-registry entry: `registriesConf()` writes one for
  * `CONTAINERS_REGISTRIES_CONF`.
  */
-import { ChildProcess, spawn } from 'child_process';
+import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
+import { isCI, podmanStatus } from '../src/local';
 
 export class Registry {
   private child?: ChildProcess;
@@ -85,4 +86,32 @@ export function httpGet(url: string): Promise<{ status: number; body: Buffer }> 
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
     }).on('error', reject);
   });
+}
+
+/** Why a test with a registry of its own cannot run here (podman, skopeo or docker-registry missing), or undefined. */
+function registryToolsMissing(): string | undefined {
+  const p = podmanStatus();
+  if (!p.available) return p.reason;
+  if (spawnSync('skopeo', ['--version']).error) return 'skopeo is not installed (apt-get install skopeo)';
+  if (spawnSync('docker-registry', ['--version']).error) return 'docker-registry is not installed (apt-get install docker-registry)';
+  return undefined;
+}
+
+/**
+ * `describe` for a suite that needs podman, skopeo and docker-registry; without them it is skipped
+ * with a loud warning, or, under CI, replaced by a failing test that says what is missing.
+ * @param what the suite in messages, e.g. "the image push test"
+ * @param file the test file, for the warning
+ */
+export function registrySuite(what: string, file: string): jest.Describe {
+  const missing = registryToolsMissing();
+  if (missing === undefined) return describe;
+  if (isCI()) {
+    test('podman, skopeo and docker-registry are available (required under CI)', () => {
+      throw new Error(`${what} needs podman, skopeo and docker-registry under CI: ${missing}`);
+    });
+  } else {
+    console.warn(['', '#'.repeat(76), `# ${what} SKIPPED: ${missing}`, `# ${file} did NOT run. Under CI=true this is a failure.`, '#'.repeat(76), ''].join('\n'));
+  }
+  return describe.skip;
 }

@@ -6,34 +6,21 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
-import { newStepPod, runBin, scratch } from './cli-helpers';
+import { containerResult, newStepPod, runBin, scratch } from './cli-helpers';
 import { statusCommand } from '../src/cli/status';
 import { ContainerResult, kubePod } from '../src/local';
 
 const dir = scratch('cdk8s-steps-status-input-');
 const T = Date.parse('2026-11-27T10:00:00.000Z');
 
+/** A step container that succeeded, with its times and its report as termination message. */
 function ctr(name: string, over: Partial<ContainerResult> = {}): ContainerResult {
-  return {
-    name,
-    init: false,
-    state: 'exited',
-    exitCode: 0,
-    oomKilled: false,
+  return containerResult(name, {
     startedAtMs: T,
     finishedAtMs: T + 1000,
-    id: `id-${name}`,
-    image: 'localhost/step:dev',
-    imageId: 'sha',
-    stdout: '',
-    stderr: '',
-    logs: '',
-    logLines: [],
     terminationMessage: JSON.stringify({ step: name, reason: 'Succeeded', exitCode: 0, startedAt: new Date(T).toISOString(), finishedAt: new Date(T + 900).toISOString(), attempts: 1 }),
-    report: undefined,
-    stateFiles: {},
     ...over,
-  };
+  });
 }
 
 /** A finished two-step pod as `kubectl get pod -o json` prints it; b still waits for its image. */

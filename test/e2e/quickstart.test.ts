@@ -19,57 +19,26 @@
  * Needs podman, skopeo, docker-registry and npm's registry or cache: skipped loudly without the
  * tools, a failure under CI=true|1.
  */
-import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
 import { ensureImages, STEP_IMAGE } from './images';
-import { isCI, podman, podmanStatus } from '../../src/local';
+import { podman } from '../../src/local';
+import { BinResult, spawnCollect } from '../cli-helpers';
 import { commands, quickStart } from '../readme-blocks';
-import { Registry } from '../registry';
+import { Registry, registrySuite } from '../registry';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-function missingTools(): string | undefined {
-  const p = podmanStatus();
-  if (!p.available) return p.reason;
-  if (spawnSync('skopeo', ['--version']).error) return 'skopeo is not installed (apt-get install skopeo)';
-  if (spawnSync('docker-registry', ['--version']).error) return 'docker-registry is not installed (apt-get install docker-registry)';
-  return undefined;
-}
-const missing = missingTools();
-if (missing !== undefined) {
-  if (isCI()) {
-    test('podman, skopeo and docker-registry are available (required under CI)', () => {
-      throw new Error(`the Quick start test needs podman, skopeo and docker-registry under CI: ${missing}`);
-    });
-  } else {
-    console.warn(['', '#'.repeat(76), `# Quick start test SKIPPED: ${missing}`, '# test/e2e/quickstart.test.ts did NOT run.', '#'.repeat(76), ''].join('\n'));
-  }
-}
-const suite = missing === undefined ? describe : describe.skip;
+const suite = registrySuite('the Quick start test', 'test/e2e/quickstart.test.ts');
 
-interface Sh { readonly code: number | null; readonly stdout: string; readonly stderr: string }
-
-/** Runs `script` with sh in `cwd`, as a user's shell would (asynchronously: jest goes on meanwhile). */
-function sh(script: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 600_000): Promise<Sh> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-ec', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Runs `script` with sh in `cwd`, as a user's shell would. */
+function sh(script: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 600_000): Promise<BinResult> {
+  return spawnCollect('sh', ['-ec', script], { cwd, env, timeoutMs });
 }
 
-async function ok(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<Sh> {
+async function ok(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<BinResult> {
   const r = await sh(script, cwd, env);
   if (r.code !== 0) throw new Error(`\`${script}\` in ${cwd} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
   return r;
