@@ -11,7 +11,7 @@ import { AnyResourceRequirements, effectiveRequests, ResourceMode } from './pod/
 import { injectSteps } from './pod/transform';
 import { rootProblems } from './pod/users';
 import { volumeProblems } from './pod/volumes';
-import { dnsLabelProblem, dnsSubdomainProblem } from './rules/names';
+import { HostObjectKind, newContainerNameProblem, objectNameProblem, sidecarOptionsNameProblem } from './rules/names';
 import { planProblems } from './rules/plan';
 import { StepDraft, stepProblems } from './rules/step';
 import { OnError, Step, StepOptions, StepResult } from './step';
@@ -217,7 +217,8 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct | 'limitProble
   }
 
   private add(stepName: string, options: StepOptions, isFinally: boolean): Step {
-    this.checkNewName(stepName, 'Step');
+    const nameProblem = newContainerNameProblem(stepName, 'Step', this.names);
+    if (nameProblem) throw new Error(nameProblem);
     const problems = stepProblems(this.draft(stepName, options, isFinally), this.podPerStep ? undefined : this.host.constructor.name);
     if (problems.length > 0) throw new Error(problems.join('\n'));
     const container = new kplus.Container({ ...containerProps(options), name: stepName });
@@ -255,10 +256,8 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct | 'limitProble
   }
 
   public addSidecar(name: string, options: kplus.ContainerProps): kplus.Container {
-    this.checkNewName(name, 'Sidecar');
-    if (options.name !== undefined && options.name !== name) {
-      throw new Error(`Sidecar "${name}": options.name is "${options.name}"; leave it out, the sidecar name is the container name`);
-    }
+    const problem = newContainerNameProblem(name, 'Sidecar', this.names) ?? sidecarOptionsNameProblem(name, options.name);
+    if (problem) throw new Error(problem);
     const sidecar = this.host.addInitContainer({ ...options, name, restartPolicy: kplus.ContainerRestartPolicy.ALWAYS });
     this.names.add(name);
     return sidecar;
@@ -311,7 +310,7 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct | 'limitProble
   public validate(): string[] {
     const errors: string[] = [];
     const kind = this.host.constructor.name;
-    const nameProblem = objectNameProblem(this.host);
+    const nameProblem = objectNameProblem(this.host.name, this.objectKind());
     if (nameProblem) errors.push(`${kind} "${this.host.node.path}": metadata.name "${this.host.name}" ${nameProblem}`);
     if (this.stepList.length === 0) {
       errors.push(`${kind} "${this.host.node.path}" has no steps: add at least one with addStep()`);
@@ -359,6 +358,11 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct | 'limitProble
     return this.cache().plan;
   }
 
+  /** The kind of object the host writes, for its name rule (only a StepWorkflow runs a pod per step). */
+  private objectKind(): HostObjectKind {
+    return this.podPerStep ? 'Workflow' : this.host instanceof kplus.Job ? 'Job' : 'Pod';
+  }
+
   private cache(): { plan: Plan; graph?: StepGraph } {
     this.cached ??= {
       plan: {
@@ -368,19 +372,6 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct | 'limitProble
       },
     };
     return this.cached;
-  }
-
-  private checkNewName(name: string, what: 'Step' | 'Sidecar'): void {
-    const problem = dnsLabelProblem(name);
-    if (problem) {
-      throw new Error(`${what} name "${name}" is not a valid container name (a DNS-1123 label): ${problem}`);
-    }
-    if (name === layout.INIT_CONTAINER_NAME) {
-      throw new Error(`${what} name "${name}" is reserved for the injected copy container: choose another`);
-    }
-    if (this.names.has(name)) {
-      throw new Error(`Cannot add ${what.toLowerCase()} "${name}": a step or sidecar with that name already exists`);
-    }
   }
 }
 
@@ -419,15 +410,4 @@ function kubeResources(container: kplus.Container): AnyResourceRequirements {
     requests: quantities(r?.cpu?.request, r?.memory?.request, r?.ephemeralStorage?.request),
     limits: quantities(r?.cpu?.limit, r?.memory?.limit, r?.ephemeralStorage?.limit),
   };
-}
-
-/**
- * Why the host's object name would be refused by the API server, or undefined: a DNS-1123
- * subdomain, and for a Job at most 63 characters (the API server copies a Job's name into the
- * `job-name` label of its pod template, pkg/registry/batch/job/strategy.go `generateSelector`, and
- * a label value holds at most 63).
- */
-function objectNameProblem(host: PodHost): string | undefined {
-  const problem = dnsSubdomainProblem(host.name, false, host instanceof kplus.Job ? 63 : 253);
-  return problem && (host instanceof kplus.Job ? `${problem} (a Job's name is also the job-name label of its pods)` : problem);
 }

@@ -5,7 +5,7 @@ import { workflowLimitProblems } from './argo/limits';
 import { ARGO_API_VERSION, ArgoContainer, ArgoStep, buildWorkflow } from './argo/workflow';
 import { StepGraph } from './graph/step-graph';
 import { LimitProblem, StepLimitError } from './limit-problem';
-import { dnsSubdomainProblem } from './rules/names';
+import { MAX_WORKFLOW_NAME, dnsSubdomainProblem } from './rules/names';
 import { Step, StepOptions, StepPlacement } from './step';
 import { IStepHost, StepHost } from './step-host';
 import { graphAnnotation } from './wire/graph';
@@ -273,11 +273,7 @@ function argoContainer(c: kplus.Container): ArgoContainer {
   };
 }
 
-/**
- * Argo's longest Workflow name (`maxCharsInObjectName` in `workflow/validate/validate.go`: it
- * becomes a label value); a generated name appends 5 characters to `generateName`.
- */
-const MAX_WORKFLOW_NAME = 63;
+/** A generated name appends 5 characters to `generateName` (Argo's limit, MAX_WORKFLOW_NAME, holds for the whole name). */
 const MAX_GENERATE_NAME = MAX_WORKFLOW_NAME - 5;
 /** Why Argo's limit applies to the generated name, for the message. */
 const ARGO_NAME_NOTE = ` (Argo rejects Workflow names over ${MAX_WORKFLOW_NAME} characters, and the generated name adds 5)`;

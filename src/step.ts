@@ -8,7 +8,7 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import { RunIfPlan, runIfText } from './plan';
-import { dependencyProblem } from './rules/step';
+import { dependencyProblem, undeclaredResultProblem } from './rules/step';
 import { resultsDir } from './wire/layout';
 
 /**
@@ -166,10 +166,8 @@ export class Step {
    * @param name the result's name
    */
   public result(name: string): StepResult {
-    if (!this.results.includes(name)) {
-      throw new Error(`Step "${this.name}" has no result "${name}" (it declares ${this.results.length > 0
-        ? this.results.map(r => `"${r}"`).join(', ') : 'none'}): add "${name}" to its results`);
-    }
+    const problem = undeclaredResultProblem(this.name, name, this.results);
+    if (problem) throw new Error(problem);
     return StepResult._create(this, name);
   }
 

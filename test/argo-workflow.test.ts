@@ -3,6 +3,8 @@
  * built directly here, so the rows for conditions and results are covered before their public
  * API exists. Every Workflow built in this file is schema-checked in the last test.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import * as fc from 'fast-check';
 import { checkReferences, resolvedTemplate } from './argo-model';
 import { expectValidArgo, schemaErrors } from './argo-schema';
@@ -174,6 +176,16 @@ describe('Argo transformation: run conditions', () => {
     expect(task(w, 'deploy').depends).toBe('build.Succeeded');
     expect(task(w, 'deploy').when).toBe('{{=tasks["build"].status == \'Succeeded\' && tasks["build"].outputs.parameters["channel"] in ["stable", "beta"]}}');
     expect(task(w, 'hold').when).toBe('{{=tasks["build"].status == \'Succeeded\' && !(tasks["build"].outputs.parameters["channel"] in ["stable"])}}');
+  });
+
+  test('src/argo tells a condition that reads a result only through readsResult()/resultReads() (issue 21, item 2)', () => {
+    // A kind compared by hand here would let a new result-reading condition through unseen; the
+    // helpers in src/plan.ts read RUN_IF_KINDS, and the switches in depends.ts are exhaustive.
+    const dir = path.join(__dirname, '..', 'src', 'argo');
+    const byHand = fs.readdirSync(dir).flatMap(f => fs.readFileSync(path.join(dir, f), 'utf8').split('\n')
+      .map((line, i) => ({ at: `src/argo/${f}:${i + 1}`, line: line.trim() }))
+      .filter(({ line }) => /kind\s*[!=]==?\s*'result/.test(line)));
+    expect(byHand).toEqual([]);
   });
 });
 

@@ -1,6 +1,8 @@
 import { Plan, StepPlan, resultReads } from '../src/plan';
+import { newContainerNameProblem, objectNameProblem, sidecarOptionsNameProblem } from '../src/rules/names';
 import { planProblems } from '../src/rules/plan';
-import { StepDraft, stepProblems } from '../src/rules/step';
+import { StepDraft, stepProblems, undeclaredResultProblem } from '../src/rules/step';
+import { INIT_CONTAINER_NAME } from '../src/wire/layout';
 
 function step(name: string, extra: Partial<StepPlan> = {}): StepPlan {
   return { name, dependsOn: [], retries: 0, continueOnError: false, runIf: { kind: 'allSucceeded' }, results: [], resultEnv: [], isFinally: false, ...extra };
@@ -149,4 +151,47 @@ test('resultReads lists resultEnv entries and the condition', () => {
     { by: 'resultEnv A', result: { step: 'p', name: 'a' } },
     { by: 'runIf resultIn', result: { step: 'q', name: 'b' } },
   ]);
+});
+
+describe('names (issue 21, item 2: the constructs call these; issue 18, item 10)', () => {
+  const subdomain = (max: number) => `must be a DNS-1123 subdomain of at most ${max} characters: lowercase letters, digits, '-' and '.', `
+    + 'starting and ending with a letter or digit';
+
+  test('objectNameProblem: a DNS-1123 subdomain; 253 for a Pod, 63 for a Job and for an Argo Workflow or WorkflowTemplate', () => {
+    for (const kind of ['Pod', 'Job', 'Workflow'] as const) {
+      expect(objectNameProblem('build.v1', kind)).toBeUndefined();
+      expect(objectNameProblem('a'.repeat(63), kind)).toBeUndefined();
+      expect(objectNameProblem('My_pod', kind)).toMatch(/^must be a DNS-1123 subdomain/);
+    }
+    expect(objectNameProblem('a'.repeat(253), 'Pod')).toBeUndefined();
+    expect(objectNameProblem('a'.repeat(254), 'Pod')).toBe(subdomain(253));
+    expect(objectNameProblem('a'.repeat(64), 'Job')).toBe(`${subdomain(63)} (a Job's name is also the job-name label of its pods)`);
+    expect(objectNameProblem('a'.repeat(64), 'Workflow')).toBe(`${subdomain(63)} (Argo rejects Workflow and WorkflowTemplate names over 63 characters)`);
+  });
+
+  test('newContainerNameProblem: a DNS-1123 label, not the copy container\'s, not taken', () => {
+    const taken = new Set(['build', 'db']);
+    expect(newContainerNameProblem('test', 'Step', taken)).toBeUndefined();
+    expect(newContainerNameProblem('Build', 'Step', taken)).toBe('Step name "Build" is not a valid container name (a DNS-1123 label): '
+      + 'it must consist of lower-case letters, digits and "-", and start and end with a letter or digit');
+    expect(newContainerNameProblem('', 'Sidecar', taken)).toBe('Sidecar name "" is not a valid container name (a DNS-1123 label): it is empty');
+    expect(newContainerNameProblem('a'.repeat(64), 'Step', taken)).toMatch(/: it is 64 characters long \(at most 63\)$/);
+    expect(newContainerNameProblem(INIT_CONTAINER_NAME, 'Sidecar', taken))
+      .toBe(`Sidecar name "${INIT_CONTAINER_NAME}" is reserved for the injected copy container: choose another`);
+    expect(newContainerNameProblem('db', 'Step', taken)).toBe('Cannot add step "db": a step or sidecar with that name already exists');
+    expect(newContainerNameProblem('build', 'Sidecar', taken)).toBe('Cannot add sidecar "build": a step or sidecar with that name already exists');
+  });
+
+  test('sidecarOptionsNameProblem: options.name left out or the same', () => {
+    expect(sidecarOptionsNameProblem('db', undefined)).toBeUndefined();
+    expect(sidecarOptionsNameProblem('db', 'db')).toBeUndefined();
+    expect(sidecarOptionsNameProblem('db', 'postgres')).toBe('Sidecar "db": options.name is "postgres"; leave it out, the sidecar name is the container name');
+  });
+
+  test('undeclaredResultProblem: Step.result() of a name the step does not declare', () => {
+    expect(undeclaredResultProblem('build', 'version', ['version'])).toBeUndefined();
+    expect(undeclaredResultProblem('build', 'digest', ['version', 'channel']))
+      .toBe('Step "build" has no result "digest" (it declares "version", "channel"): add "digest" to its results');
+    expect(undeclaredResultProblem('build', 'digest', [])).toBe('Step "build" has no result "digest" (it declares none): add "digest" to its results');
+  });
 });

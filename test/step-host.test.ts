@@ -1,7 +1,7 @@
 /** The step API shared by StepPod and StepJob (IStepHost), and what it relies on in cdk8s-plus. */
 import { Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
-import { IStepHost, StepJob, StepPod, StepWorkflow } from '../src';
+import { IStepHost, StepJob, StepPod, StepWorkflow, WorkflowKind } from '../src';
 import { restrictedViolations } from './pss';
 import { container, podSpec, synthJob, synthPod } from './synth';
 
@@ -183,11 +183,27 @@ describe.each(named)('%s: names Kubernetes refuses are refused at synthesis, nam
     for (const name of ['my-pod', 'build.v1', 'x'.repeat(63)]) expect(synthWith(name)).not.toThrow();
   });
 
-  test('the longest name: 63 for a Job (its name becomes its pods\' job-name label), else 253', () => {
-    const max = kind === 'StepJob' ? 63 : 253;
+  test('the longest name: 63 for a Job (its name becomes its pods\' job-name label) and a Workflow (Argo\'s limit), else 253', () => {
+    const max = kind === 'StepPod' ? 253 : 63;
+    const why = ({
+      StepPod: '',
+      StepJob: ' \\(a Job\'s name is also the job-name label of its pods\\)',
+      StepWorkflow: ' \\(Argo rejects Workflow and WorkflowTemplate names over 63 characters\\)',
+    } as Record<string, string>)[kind];
     expect(synthWith('a'.repeat(max))).not.toThrow();
-    expect(synthWith('a'.repeat(max + 1))).toThrow(new RegExp(`metadata.name "a{${max + 1}}" must be a DNS-1123 subdomain of at most ${max} characters`));
+    expect(synthWith('a'.repeat(max + 1))).toThrow(new RegExp(`metadata.name "a{${max + 1}}" must be a DNS-1123 subdomain of at most ${max} characters`
+      + `: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit${why}`));
   });
+});
+
+test('a WorkflowTemplate\'s name: at most 63 characters too (Argo validates it like a Workflow\'s, issue 18, item 10)', () => {
+  const synthWith = (name: string) => {
+    const chart = Testing.chart();
+    new StepWorkflow(chart, 'wf', { kind: WorkflowKind.WORKFLOW_TEMPLATE, metadata: { name } }).addStep('a', { image: IMAGE, command: ['true'] });
+    return () => Testing.synth(chart);
+  };
+  expect(synthWith('a'.repeat(63))).not.toThrow();
+  expect(synthWith('a'.repeat(64))).toThrow(/StepWorkflow "[^"]+": metadata.name "a{64}" must be a DNS-1123 subdomain of at most 63 characters.*\(Argo rejects Workflow and WorkflowTemplate names over 63 characters\)/);
 });
 
 describe.each(named)('%s: a step may not set the wrapper\'s CDK8S_STEPS_* variables (issue 18, item 8)', (_kind, create) => {

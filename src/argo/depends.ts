@@ -7,7 +7,7 @@
  * every operand here names its result. Argo evaluates a task's `depends` only once every task it
  * names is fulfilled, so "every dependency ended" needs no operand of its own.
  */
-import { ResultRef, RunIfPlan, StepPlan, unreachable } from '../plan';
+import { ResultCondition, ResultRef, RunIfPlan, StepPlan, unreachable } from '../plan';
 
 /** Every result an ended task can have (Daemoned never applies: steps are not daemons). */
 const ENDED = ['Succeeded', 'Failed', 'Errored', 'Skipped', 'Omitted'];
@@ -89,16 +89,21 @@ export function whenExpression(step: StepPlan): string | undefined {
     case 'always':
       return undefined;
     case 'resultIn':
+      return resultWhen(runIf, test => test);
     case 'resultNotIn':
-      break;
+      return resultWhen(runIf, test => `!(${test})`);
     default:
       return unreachable(runIf, 'run condition');
   }
+}
+
+/** The `when` of a condition on a result: `compare` turns "the value is one of the values" into the condition. */
+function resultWhen(runIf: ResultCondition, compare: (inValues: string) => string): string {
   const task = `tasks[${quote(runIf.result.step)}]`;
   const value = `${task}.outputs.parameters[${quote(runIf.result.name)}]`;
   const test = `${value} in [${runIf.values.map(quote).join(', ')}]`;
-  // An unset result (producer not Succeeded) makes both conditions false.
-  return `{{=${task}.status == 'Succeeded' && ${runIf.kind === 'resultIn' ? test : `!(${test})`}}}`;
+  // An unset result (producer not Succeeded) makes every such condition false.
+  return `{{=${task}.status == 'Succeeded' && ${compare(test)}}}`;
 }
 
 /** A string literal of Argo's expression language (expr-lang accepts JSON string syntax). */

@@ -18,7 +18,7 @@
  * depending on the whole previous one, have these properties; this module finds those and cuts
  * them into parts of at most `maxTasks` tasks. Other steps stay in the entry DAG.
  */
-import { StepPlan } from '../plan';
+import { StepPlan, resultReads } from '../plan';
 
 /** A nested DAG: its task in the entry DAG, its template, its steps in declaration order. */
 export interface Part {
@@ -60,7 +60,7 @@ export function layoutDag(steps: StepPlan[], maxTasks: number): DagLayout {
   for (const s of steps) for (const d of s.dependsOn) dependents.get(d)!.push(s.name);
   const readers = new Map<string, string[]>();
   for (const s of steps) {
-    const reads = [...s.resultEnv.map(e => e.result.step), ...s.runIf.kind === 'resultIn' || s.runIf.kind === 'resultNotIn' ? [s.runIf.result.step] : []];
+    const reads = resultReads(s).map(r => r.result.step);
     for (const p of new Set(reads)) readers.set(p, [...readers.get(p) ?? [], s.name]);
   }
   // Producers read outside their part stay in the entry DAG; finding one can change the groups: repeat.

@@ -5,7 +5,7 @@
  * (DAG checks, `workflowFieldNameFmt`, `paramOrArtifactNameRegex`), docs/variables.md and the
  * expr-lang language definition (keywords). Pure: names in, problems out.
  */
-import { Plan } from '../plan';
+import { Plan, readsResult, resultReads } from '../plan';
 
 /** `workflowFieldNameFmt`, max `workflowFieldMaxLength` (template and task names). */
 const FIELD_NAME = /^[a-zA-Z0-9][-a-zA-Z0-9]*$/;
@@ -49,13 +49,12 @@ export function argoProblems(plan: Plan, sidecars: string[]): string[] {
         errors.push(`${where}: result "${result}" is not a valid Argo parameter name (${PARAM_NAME.source}): rename it`);
       }
     }
-    const reads = [...step.resultEnv.map(e => e.result),
-      ...step.runIf.kind === 'resultIn' || step.runIf.kind === 'resultNotIn' ? [step.runIf.result] : []];
+    const reads = resultReads(step).map(r => r.result);
     if (step.isFinally && reads.length > 0) {
       errors.push(`${where} is a finally step and reads the result "${reads[0].step}.${reads[0].name}": a StepWorkflow runs `
         + 'finally steps in Argo\'s exit handler, which cannot read task outputs. Make it a step that depends on the producer with runIf always instead');
     }
-    if (step.runIf.kind === 'resultIn' || step.runIf.kind === 'resultNotIn') {
+    if (readsResult(step.runIf)) {
       const bad = step.runIf.values.find(v => v.includes('{{') || v.includes('}}'));
       if (bad !== undefined) {
         errors.push(`${where}: the value ${JSON.stringify(bad)} of its condition contains "{{" or "}}", which Argo reads as a template tag: change the value`);

@@ -9,7 +9,7 @@
  * from a StepPod's.
  */
 import { k8s } from 'cdk8s-plus-33';
-import { Plan, ResultRef, StepPlan } from '../plan';
+import { Plan, ResultRef, StepPlan, resultReads } from '../plan';
 import { DependsOperand, dependsExpression, resultValueExpression, whenExpression } from './depends';
 import { MAX_DAG_TASKS } from './limits';
 import { DagLayout, layoutDag } from './nesting';
@@ -344,8 +344,7 @@ function resultInputs(step: StepPlan): Array<{ param: string; ref: ResultRef }> 
 function readProducers(plan: Plan): Set<string> {
   const names = new Set<string>();
   for (const s of plan.steps) {
-    for (const e of s.resultEnv) names.add(e.result.step);
-    if (s.runIf.kind === 'resultIn' || s.runIf.kind === 'resultNotIn') names.add(s.runIf.result.step);
+    for (const { result } of resultReads(s)) names.add(result.step);
   }
   return names;
 }

@@ -2,7 +2,7 @@
  * The rules for names: containers (steps, sidecars), objects, results, environment variables.
  * Each returns why a name is refused, or undefined. Pure. Internal: not part of the public API.
  */
-import { RESERVED_ENV_PREFIX } from '../wire/layout';
+import { INIT_CONTAINER_NAME, RESERVED_ENV_PREFIX } from '../wire/layout';
 
 const MAX_DNS_LABEL = 63;
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -32,6 +32,62 @@ export function dnsSubdomainProblem(value: string, prefix = false, max = 253): s
       + 'starting and ending with a letter or digit';
   }
   return undefined;
+}
+
+/**
+ * Argo's longest Workflow, WorkflowTemplate and ClusterWorkflowTemplate name
+ * (`maxCharsInObjectName` in argo-workflows `workflow/validate/validate.go`: it becomes a label value).
+ */
+export const MAX_WORKFLOW_NAME = 63;
+
+/** The longest Job name: the API server copies it into its pods' `job-name` label (at most 63 characters). */
+const MAX_JOB_NAME = 63;
+
+/** The kind of object a host writes, as its name rule tells them apart. */
+export type HostObjectKind = 'Pod' | 'Job' | 'Workflow';
+
+/**
+ * Returns why `name` cannot be the `metadata.name` of the host's object, or undefined: a DNS-1123
+ * subdomain, at most 63 characters for a Job (the API server copies a Job's name into the
+ * `job-name` label of its pod template, pkg/registry/batch/job/strategy.go `generateSelector`, and
+ * a label value holds at most 63) and for a Workflow or WorkflowTemplate (Argo's own limit).
+ */
+export function objectNameProblem(name: string, kind: HostObjectKind): string | undefined {
+  switch (kind) {
+    case 'Pod':
+      return dnsSubdomainProblem(name);
+    case 'Job': {
+      const problem = dnsSubdomainProblem(name, false, MAX_JOB_NAME);
+      return problem && `${problem} (a Job's name is also the job-name label of its pods)`;
+    }
+    case 'Workflow': {
+      const problem = dnsSubdomainProblem(name, false, MAX_WORKFLOW_NAME);
+      return problem && `${problem} (Argo rejects Workflow and WorkflowTemplate names over ${MAX_WORKFLOW_NAME} characters)`;
+    }
+  }
+}
+
+/** What a container of a host is: a step or a sidecar. */
+export type ContainerRole = 'Step' | 'Sidecar';
+
+/**
+ * Returns why a new step or sidecar cannot be called `name`, or undefined: a container name is a
+ * DNS-1123 label, not the injected copy container's, and not taken by a step or sidecar already.
+ * @param taken the names of the host's steps and sidecars so far
+ */
+export function newContainerNameProblem(name: string, role: ContainerRole, taken: ReadonlySet<string>): string | undefined {
+  const problem = dnsLabelProblem(name);
+  if (problem) return `${role} name "${name}" is not a valid container name (a DNS-1123 label): ${problem}`;
+  if (name === INIT_CONTAINER_NAME) return `${role} name "${name}" is reserved for the injected copy container: choose another`;
+  if (taken.has(name)) return `Cannot add ${role.toLowerCase()} "${name}": a step or sidecar with that name already exists`;
+  return undefined;
+}
+
+/** Returns why a sidecar's `options.name` conflicts with its name, or undefined (it is left out or the same). */
+export function sidecarOptionsNameProblem(name: string, optionsName: string | undefined): string | undefined {
+  return optionsName !== undefined && optionsName !== name
+    ? `Sidecar "${name}": options.name is "${optionsName}"; leave it out, the sidecar name is the container name`
+    : undefined;
 }
 
 /** The longest result name: a short file name, and few bytes in every record that carries it. */

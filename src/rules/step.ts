@@ -182,3 +182,10 @@ export function dependencyProblem(step: { readonly name: string; readonly isFina
   }
   return undefined;
 }
+
+/** Why `step.result(name)` cannot be read (`Step.result()`): the step does not declare it; undefined when it does. */
+export function undeclaredResultProblem(step: string, name: string, declared: readonly string[]): string | undefined {
+  if (declared.includes(name)) return undefined;
+  return `Step "${step}" has no result "${name}" (it declares ${declared.length > 0
+    ? declared.map(r => `"${r}"`).join(', ') : 'none'}): add "${name}" to its results`;
+}

@@ -6,6 +6,7 @@
  */
 import { describe, WireError } from './errors';
 import { GRAPH_ANNOTATION } from './layout';
+import { StepGraph } from '../graph/step-graph';
 import { Plan } from '../plan';
 
 /** The format version of the graph annotation written now. */
@@ -32,7 +33,7 @@ const AGAIN = 'synthesise the manifest again with cdk8s-steps';
 /**
  * Reads the annotation's value back; `where` names the object in messages. Throws a `WireError`
  * for anything the library does not write: not JSON, another version, a graph without steps, a
- * step named twice, a dependency that is not a step.
+ * step named twice, a dependency that is not a step, a cycle.
  */
 export function readGraphAnnotation(text: unknown, where: string): StepGraphData {
   if (typeof text !== 'string') throw new WireError(`${where}: the ${GRAPH_ANNOTATION} annotation is ${describe(text)}, not a string; ${AGAIN}`);
@@ -46,7 +47,18 @@ export function readGraphAnnotation(text: unknown, where: string): StepGraphData
   const o = v as Record<string, unknown>;
   const graph = 'version' in o ? readVersion2(o, where) : readVersion1(o, where);
   if (graph.steps.length === 0) throw new WireError(`${where}: malformed ${GRAPH_ANNOTATION} annotation: it names no steps; ${AGAIN}`);
+  const cycle = StepGraph.fromNodes(graph.steps.map(name => ({ name, dependsOn: graph.dependsOn.get(name) }))).findCycle();
+  if (cycle) throw new WireError(`${where}: malformed ${GRAPH_ANNOTATION} annotation: ${cycleText(cycle)}, which the library never writes; ${AGAIN}`);
   return graph;
+}
+
+/** A cycle as `findCycle()` returns it (each step a dependency of the next), for a message. */
+function cycleText(cycle: string[]): string {
+  if (cycle.length === 2) return `step "${cycle[0]}" depends on itself`;
+  const path = [...cycle].reverse();
+  const shown = path.length <= 13 ? path.join(' -> ')
+    : `${path.slice(0, 6).join(' -> ')} -> … ${path.length - 12} more steps … -> ${path.slice(-6).join(' -> ')}`;
+  return `its dependencies form a cycle, ${shown} (each step depends on the next)`;
 }
 
 function readVersion2(o: Record<string, unknown>, where: string): StepGraphData {
@@ -64,9 +76,13 @@ function readVersion2(o: Record<string, unknown>, where: string): StepGraphData 
     if (typeof s !== 'string') throw bad(`steps[${i}] is ${describe(s)}, not a name`);
     if (dependsOn.has(s)) throw bad(`step "${s}" is named twice`);
     const d: unknown = deps[i];
-    if (!Array.isArray(d) || !d.every((x) => Number.isInteger(x) && x >= 0 && x < steps.length)) {
-      throw bad(`dependsOn[${i}] is ${describe(d)}, not a list of step indexes`);
-    }
+    if (!Array.isArray(d)) throw bad(`dependsOn[${i}] is ${describe(d)}, not a list of step indexes`);
+    d.forEach((x: unknown, j: number) => {
+      if (!Number.isInteger(x) || (x as number) < 0) throw bad(`dependsOn[${i}][${j}] is ${describe(x)}, not a step index`);
+      if ((x as number) >= steps.length) {
+        throw bad(`dependsOn[${i}][${j}] is step index ${x}, out of range: "steps" has ${steps.length} (indexes 0 to ${steps.length - 1})`);
+      }
+    });
     dependsOn.set(s, d.map((x: number) => steps[x]));
   });
   return { steps: steps as string[], dependsOn };

@@ -111,7 +111,7 @@ func deadDep(w waiter, whileWaiting bool, observe time.Duration, i int, rng *ran
 		return s, err
 	}
 	defer pa.stop()
-	if err := waitFor(filepath.Join(stepDir(root, "a"), "done.started"), 5*time.Second); err != nil {
+	if err := waitFor(filepath.Join(stepDir(root, "a"), recordStarted), 5*time.Second); err != nil {
 		return s, errors.New("dependency: " + err.Error())
 	}
 	pb, err := startWaitingB(w, root, rng)
@@ -131,12 +131,12 @@ func deadDep(w waiter, whileWaiting bool, observe time.Duration, i int, rng *ran
 			return s, errors.New("the dependency's wrapper has no child after 200 ms")
 		}
 		for _, k := range kids {
-			if holdsFile(k, "done.lock") {
+			if holdsFile(k, recordLock) {
 				s.leak = true
 			}
 		}
 	}
-	errCh, stopWatch, err := watchFor(stepDir(root, "b"), "done.err")
+	errCh, stopWatch, err := watchFor(stepDir(root, "b"), recordErr)
 	if err != nil {
 		return s, err
 	}
@@ -168,7 +168,7 @@ func deadDep(w waiter, whileWaiting bool, observe time.Duration, i int, rng *ran
 	case <-time.After(time.Second):
 		s.reapNs = -1
 	}
-	if rb, err := os.ReadFile(filepath.Join(stepDir(root, "b"), "report")); err == nil {
+	if rb, err := os.ReadFile(filepath.Join(stepDir(root, "b"), recordReport)); err == nil {
 		var rep struct {
 			Reason string `json:"reason"`
 		}

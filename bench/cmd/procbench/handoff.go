@@ -63,7 +63,7 @@ func handoffRename(w waiter, i int, rng *rand.Rand) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	t0, err := writeAtomic(filepath.Join(stepDir(root, "a"), "done"), []byte(`{"step":"a","reason":"Succeeded","exitCode":0}`))
+	t0, err := writeAtomic(filepath.Join(stepDir(root, "a"), recordDone), []byte(`{"step":"a","reason":"Succeeded","exitCode":0}`))
 	if err != nil {
 		p.stop()
 		return 0, err

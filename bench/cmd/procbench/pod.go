@@ -248,7 +248,7 @@ func podRun(n int, mode string, uid int) (r podRow) {
 	for k := 0; k < started; {
 		pp.sample(&r.PeakThreads, &maxOne)
 		r.Samples++
-		for k < started && exists(filepath.Join(stepDir(root, names[k]), "done.started")) {
+		for k < started && exists(filepath.Join(stepDir(root, names[k]), recordStarted)) {
 			k++
 		}
 		r.Started = k
@@ -304,7 +304,7 @@ func podRun(n int, mode string, uid int) (r podRow) {
 
 // recordOf returns the reason and `waited` of the step's record (done, else done.err).
 func recordOf(dir string) (reason, waited string) {
-	for _, f := range []string{"done", "done.err"} {
+	for _, f := range []string{recordDone, recordErr} {
 		b, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {
 			continue

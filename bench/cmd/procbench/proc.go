@@ -50,7 +50,7 @@ var (
 )
 
 // stepDir is the state directory of step under root: <root>/steps/<step> (docs/contract.md).
-func stepDir(root, step string) string { return filepath.Join(root, "steps", step) }
+func stepDir(root, step string) string { return filepath.Join(root, dirSteps, step) }
 
 // ourArgs is the v2 command line of our wrapper, up to -entrypoint.
 func ourArgs(root, step string, deps []string, budget int) []string {
@@ -75,13 +75,13 @@ func (w waiter) command(root, step string, deps []string, child ...string) *exec
 		if len(deps) > 0 {
 			files := make([]string, len(deps))
 			for i, dep := range deps {
-				files[i] = filepath.Join(stepDir(root, dep), "done")
+				files[i] = filepath.Join(stepDir(root, dep), recordDone)
 			}
 			args = append(args, "-wait_file="+strings.Join(files, ","))
 		}
-		args = append(args, "-post_file="+filepath.Join(d, "done"), "-termination_path="+filepath.Join(d, "report"))
+		args = append(args, "-post_file="+filepath.Join(d, recordDone), "-termination_path="+filepath.Join(d, recordReport))
 	case kindFloor:
-		cmd := exec.Command(floorBin, stepDir(root, deps[0]), filepath.Join(d, "done.started"))
+		cmd := exec.Command(floorBin, stepDir(root, deps[0]), filepath.Join(d, recordStarted))
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		return cmd
 	}
@@ -180,7 +180,7 @@ func liveDep(root, step string) (end func(succeed bool), err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(dir, "done.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	f, err := os.OpenFile(filepath.Join(dir, recordLock), os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -188,13 +188,13 @@ func liveDep(root, step string) (end func(succeed bool), err error) {
 		f.Close()
 		return nil, err
 	}
-	if _, err := writeAtomic(filepath.Join(dir, "done.started"), []byte("bench\n")); err != nil {
+	if _, err := writeAtomic(filepath.Join(dir, recordStarted), []byte("bench\n")); err != nil {
 		f.Close()
 		return nil, err
 	}
 	return func(succeed bool) {
 		if succeed {
-			_, _ = writeAtomic(filepath.Join(dir, "done"), []byte(`{"step":"`+step+`","reason":"Succeeded","exitCode":0}`))
+			_, _ = writeAtomic(filepath.Join(dir, recordDone), []byte(`{"step":"`+step+`","reason":"Succeeded","exitCode":0}`))
 		}
 		f.Close()
 	}, nil
@@ -228,7 +228,7 @@ func ready(w waiter, root, step string, rng *rand.Rand) error {
 		time.Sleep(20*time.Millisecond + time.Duration(rng.Int63n(int64(w.Interval))))
 		return nil
 	}
-	if err := waitFor(filepath.Join(stepDir(root, step), "done.started"), 5*time.Second); err != nil {
+	if err := waitFor(filepath.Join(stepDir(root, step), recordStarted), 5*time.Second); err != nil {
 		return errors.New(w.Name + ": " + err.Error())
 	}
 	time.Sleep(20*time.Millisecond + time.Duration(rng.Int63n(int64(10*time.Millisecond))))
