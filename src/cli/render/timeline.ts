@@ -308,7 +308,8 @@ export function renderTimeline(views: readonly StepView[], options: { now?: numb
   caption.forEach((line, i) => body.push(`<text x="8" y="${legendY + 30 + i * 15}" ${LABEL_FONT} fill="#546e7a">${esc(line)}</text>`));
 
   const titleWidth = textWidth(title, 12, true) + (summary ? 16 + textWidth(summary, 12, true) : 0);
-  const width = Math.ceil(Math.max(labelRight + MARGIN, axisRight + MARGIN, 8 + l.width + MARGIN, ...caption.map((c) => 8 + textWidth(c, 11) + MARGIN), 8 + titleWidth + MARGIN));
+  const captionWidth = Math.max(...caption.map((c) => textWidth(c, 11)));
+  const width = Math.ceil(Math.max(labelRight + MARGIN, axisRight + MARGIN, 8 + Math.max(l.width, captionWidth, titleWidth) + MARGIN));
   const height = legendY + 40 + (caption.length - 1) * 15;
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`);
