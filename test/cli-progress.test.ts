@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { stepViews, ContainerFacts } from '../src/cli/model';
-import { Progress, Terminal } from '../src/cli/progress';
+import { MIN_COLUMNS, Progress, Terminal } from '../src/cli/progress';
 import { cutToWidth, displayWidth } from '../src/cli/width';
 import { failedAttempts, parseGoDuration, parseRetryLine } from '../src/wire/attempts';
 import { readGraphAnnotation } from '../src/wire/graph';
@@ -90,6 +90,21 @@ function midRun(): ReturnType<typeof stepViews> {
   return stepViews(GRAPH, (s) => facts[s], TRAITS);
 }
 
+/** The run at its end: every step ended with a report; the flaky one on its second attempt of three. */
+function endRun(): ReturnType<typeof stepViews> {
+  const times: Record<string, [string, number, number, number, number]> = {
+    'checkout': ['Succeeded', 0, 0, 1720, 1],
+    'flaky-integration-tests': ['Succeeded', 0, 1720, 8720, 2],
+    'lint': ['Failed', 1, 1720, 1735, 1],
+    'publish-the-release-notes': ['Skipped', 120, 8730, 8730, 1],
+  };
+  return stepViews(GRAPH, (s) => {
+    const [reason, exitCode, t0, t1, attempts] = times[s];
+    const report = parseReport(JSON.stringify({ step: s, reason, exitCode, startedAt: new Date(T + t0).toISOString(), finishedAt: new Date(T + t1).toISOString(), attempts }));
+    return { started: true, exitCode, report };
+  }, TRAITS);
+}
+
 /** The lines of the last block written (after the last erase), without escape codes. */
 function lastBlock(written: string): string[] {
   const afterErase = written.split('\x1b[2K').pop()!;
@@ -115,6 +130,42 @@ describe('the block on a terminal', () => {
     GRAPH.steps.forEach((s, i) => expect(block[i + 1]).toContain(s.slice(0, Math.min(s.length, Math.floor((cols - 5) / 2) - 1))));
     expect(block[2]).toMatch(/attempt 2\/3 · 3s$/);
     if (cols >= 150) expect(block[4]).toMatch(/waiting for flaky-integration-tests, lint$/);
+  });
+
+  test.each([40, 60, 150])('at %i columns: an ended step\'s line keeps its duration (a compact form where the wide one does not fit)', (cols) => {
+    let out = '';
+    const p = new Progress({ write: (s) => { out += s; } }, true, T, 24, 25, new FakeTerminal(cols), 0);
+    p.update(endRun(), T + 9000);
+    const block = lastBlock(out);
+    expect(block).toHaveLength(5);
+    for (const l of block) expect(displayWidth(l)).toBeLessThanOrEqual(cols - 1);
+    const [, checkout, flaky, lint, publish] = block;
+    if (cols >= 80) {
+      // The wide form.
+      expect(checkout).toMatch(/^✔ checkout +Succeeded \(exit 0, 1\.72s\)$/);
+      expect(flaky).toMatch(/^✔ flaky-integration-tests +Succeeded \(exit 0, 7\.00s, attempt 2\/3\)$/);
+      expect(lint).toMatch(/^✖ lint +Failed \(exit 1, 15ms\)$/);
+      expect(publish).toMatch(/^↷ publish-the-release-notes +Skipped \(exit 120, 0ms\)$/);
+    } else {
+      // Whole, nothing cut: the exit code and the duration (and the attempt) after the name.
+      for (const l of block.slice(1)) expect(l).not.toMatch(/…$/);
+      expect(checkout).toMatch(/^✔ checkout +(Succeeded \(exit 0, 1\.72s\)|exit 0 · 1\.72s)$/);
+      expect(flaky).toMatch(/^✔ flaky-integrat\S*… +(exit )?0 · 7\.00s · 2\/3$|^✔ flaky-integration-tests +exit 0 · 7\.00s · 2\/3$/);
+      expect(lint).toMatch(/^✖ lint +(Failed \(exit 1, 15ms\)|(exit )?1 · 15ms)$/);
+      expect(publish).toMatch(/^↷ publish-the-rel\S*… +(exit )?120 · 0ms$|^↷ publish-the-release-notes +(Skipped \(exit 120, 0ms\)|exit 120 · 0ms)$/);
+    }
+  });
+
+  test(`below ${MIN_COLUMNS} columns: each step's line is its icon and its whole name`, () => {
+    let out = '';
+    const cols = 30;
+    const p = new Progress({ write: (s) => { out += s; } }, true, T, 24, 25, new FakeTerminal(cols), 0);
+    p.update(midRun(), T + 2500);
+    const block = lastBlock(out);
+    expect(block).toHaveLength(5);
+    for (const l of block) expect(displayWidth(l)).toBeLessThanOrEqual(cols - 1);
+    expect(block.slice(1).map((l) => l.slice(2))).toEqual(GRAPH.steps);
+    expect(block.slice(1).map((l) => l[0]).slice(1)).toEqual(['▶', '▶', '…']);
   });
 
   test('the erase goes up over the rows the block takes now: more after the terminal narrowed and reflowed it', () => {
