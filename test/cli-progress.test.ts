@@ -6,13 +6,21 @@
  * test/e2e/cli-terminal.test.ts.
  */
 import fc from 'fast-check';
+import { newStepPod, scratch, writeManifest } from './cli-helpers';
 import { stepViews, ContainerFacts } from '../src/cli/model';
 import { MIN_COLUMNS, Progress, Terminal } from '../src/cli/progress';
+import { runCommand } from '../src/cli/run';
 import { cutToWidth, displayWidth } from '../src/cli/width';
 import { failedAttempts, parseGoDuration, parseRetryLine } from '../src/wire/attempts';
 import { readGraphAnnotation } from '../src/wire/graph';
 import { parseReport } from '../src/wire/report';
 import { HostTraits } from '../src/wire/step-traits';
+
+// `run`'s wiring without podman: podman is "there", and runPod records what was on the screen when it was called.
+jest.mock('../src/local/podman', () => ({ ...jest.requireActual('../src/local/podman'), podmanStatus: () => ({ available: true }) }));
+jest.mock('../src/local/runner', () => ({ ...jest.requireActual('../src/local/runner'), runPod: jest.fn() }));
+// eslint-disable-next-line import/order
+import { runPod } from '../src/local/runner';
 
 describe('terminal columns', () => {
   test.each([
@@ -100,7 +108,8 @@ function endRun(): ReturnType<typeof stepViews> {
   };
   return stepViews(GRAPH, (s) => {
     const [reason, exitCode, t0, t1, attempts] = times[s];
-    const report = parseReport(JSON.stringify({ step: s, reason, exitCode, startedAt: new Date(T + t0).toISOString(), finishedAt: new Date(T + t1).toISOString(), attempts }));
+    const at = (t: number) => new Date(T + t).toISOString();
+    const report = parseReport(JSON.stringify({ step: s, reason, exitCode, startedAt: at(t0), finishedAt: at(t1), attempts }));
     return { started: true, exitCode, report };
   }, TRAITS);
 }
@@ -250,5 +259,31 @@ describe('plain lines without a terminal', () => {
     const views = midRun();
     p.update(views, T + 2500);
     expect(out.join('')).toContain('[+2.5s] flaky-integration-tests: attempt 2/3\n');
+  });
+});
+
+describe('run\'s progress wiring (runPod stubbed)', () => {
+  test('every step is listed as pending before podman is asked to play anything', async () => {
+    const { chart, pod } = newStepPod('first-frame');
+    const img = { image: 'localhost/step:dev', command: ['true'] };
+    const a = pod.addStep('checkout', img);
+    const b = pod.addStep('unit', { ...img, dependsOn: [a] });
+    pod.addStep('lint', { ...img, dependsOn: [a] });
+    pod.addStep('publish', { ...img, dependsOn: [b] });
+    pod.addFinally('cleanup', img);
+    const file = writeManifest(scratch('cdk8s-steps-first-frame-'), chart, 'first-frame.k8s.yaml');
+    let out = '';
+    let atPlay: string | undefined;
+    jest.mocked(runPod).mockImplementation(async () => {
+      atPlay = out;
+      return { podName: 'first-frame-abc12', containers: [] } as any;
+    });
+    const io = { out: { write: (s: string) => { out += s; } }, err: { write: () => undefined }, tty: true, rows: 40 };
+    await runCommand(file, { timeoutSeconds: 60, keep: false }, io);
+    expect(runPod).toHaveBeenCalledTimes(1);
+    const block = lastBlock(atPlay ?? '');
+    expect(block[0]).toMatch(/0 ended · 0 running · 0 waiting · 5 pending$/);
+    expect(block.slice(1).map((l) => l.replace(/ {2,}.*$/, ''))).toEqual(['· checkout', '· unit', '· lint', '· publish', '· cleanup']);
+    for (const l of block.slice(1)) expect(l).toMatch(/ {2}pending$/);
   });
 });
