@@ -75,7 +75,8 @@ function svgToPng(svg: string, name: string): void {
 /** A terminal's rows (with their escape codes, as `tmux capture-pane -e` gives them) as a picture. */
 function terminalToPng(rows: string[], cols: number, name: string): void {
   // One conversion for all rows: tmux writes an attribute only where it changes, also across rows.
-  const convert = new Convert({ fg: '#d4d4d4', bg: '#1e1e1e', escapeXML: true });
+  // ansi-to-html's blue (#00A) is unreadable on a dark background: a terminal theme's lighter blue.
+  const convert = new Convert({ fg: '#d4d4d4', bg: '#1e1e1e', escapeXML: true, colors: { 4: '#569cd6', 12: '#8cbcf0' } });
   const CELL_W = 8.43; // DejaVu Sans Mono at 14px: 0.602 em per column
   const CELL_H = 18;
   const pad = 12;
