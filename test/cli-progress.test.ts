@@ -6,13 +6,21 @@
  * test/e2e/cli-terminal.test.ts.
  */
 import fc from 'fast-check';
+import { newStepPod, scratch, writeManifest } from './cli-helpers';
 import { stepViews, ContainerFacts } from '../src/cli/model';
-import { Progress, Terminal } from '../src/cli/progress';
+import { MIN_COLUMNS, Progress, Terminal } from '../src/cli/progress';
+import { runCommand } from '../src/cli/run';
 import { cutToWidth, displayWidth } from '../src/cli/width';
 import { failedAttempts, parseGoDuration, parseRetryLine } from '../src/wire/attempts';
 import { readGraphAnnotation } from '../src/wire/graph';
 import { parseReport } from '../src/wire/report';
 import { HostTraits } from '../src/wire/step-traits';
+
+// `run`'s wiring without podman: podman is "there", and runPod records what was on the screen when it was called.
+jest.mock('../src/local/podman', () => ({ ...jest.requireActual('../src/local/podman'), podmanStatus: () => ({ available: true }) }));
+jest.mock('../src/local/runner', () => ({ ...jest.requireActual('../src/local/runner'), runPod: jest.fn() }));
+// eslint-disable-next-line import/order
+import { runPod } from '../src/local/runner';
 
 describe('terminal columns', () => {
   test.each([
@@ -90,6 +98,22 @@ function midRun(): ReturnType<typeof stepViews> {
   return stepViews(GRAPH, (s) => facts[s], TRAITS);
 }
 
+/** The run at its end: every step ended with a report; the flaky one on its second attempt of three. */
+function endRun(): ReturnType<typeof stepViews> {
+  const times: Record<string, [string, number, number, number, number]> = {
+    'checkout': ['Succeeded', 0, 0, 1720, 1],
+    'flaky-integration-tests': ['Succeeded', 0, 1720, 8720, 2],
+    'lint': ['Failed', 1, 1720, 1735, 1],
+    'publish-the-release-notes': ['Skipped', 120, 8730, 8730, 1],
+  };
+  return stepViews(GRAPH, (s) => {
+    const [reason, exitCode, t0, t1, attempts] = times[s];
+    const at = (t: number) => new Date(T + t).toISOString();
+    const report = parseReport(JSON.stringify({ step: s, reason, exitCode, startedAt: at(t0), finishedAt: at(t1), attempts }));
+    return { started: true, exitCode, report };
+  }, TRAITS);
+}
+
 /** The lines of the last block written (after the last erase), without escape codes. */
 function lastBlock(written: string): string[] {
   const afterErase = written.split('\x1b[2K').pop()!;
@@ -115,6 +139,42 @@ describe('the block on a terminal', () => {
     GRAPH.steps.forEach((s, i) => expect(block[i + 1]).toContain(s.slice(0, Math.min(s.length, Math.floor((cols - 5) / 2) - 1))));
     expect(block[2]).toMatch(/attempt 2\/3 · 3s$/);
     if (cols >= 150) expect(block[4]).toMatch(/waiting for flaky-integration-tests, lint$/);
+  });
+
+  test.each([40, 60, 150])('at %i columns: an ended step\'s line keeps its duration (a compact form where the wide one does not fit)', (cols) => {
+    let out = '';
+    const p = new Progress({ write: (s) => { out += s; } }, true, T, 24, 25, new FakeTerminal(cols), 0);
+    p.update(endRun(), T + 9000);
+    const block = lastBlock(out);
+    expect(block).toHaveLength(5);
+    for (const l of block) expect(displayWidth(l)).toBeLessThanOrEqual(cols - 1);
+    const [, checkout, flaky, lint, publish] = block;
+    if (cols >= 80) {
+      // The wide form.
+      expect(checkout).toMatch(/^✔ checkout +Succeeded \(exit 0, 1\.72s\)$/);
+      expect(flaky).toMatch(/^✔ flaky-integration-tests +Succeeded \(exit 0, 7\.00s, attempt 2\/3\)$/);
+      expect(lint).toMatch(/^✖ lint +Failed \(exit 1, 15ms\)$/);
+      expect(publish).toMatch(/^↷ publish-the-release-notes +Skipped \(exit 120, 0ms\)$/);
+    } else {
+      // Whole, nothing cut: the exit code and the duration (and the attempt) after the name.
+      for (const l of block.slice(1)) expect(l).not.toMatch(/…$/);
+      expect(checkout).toMatch(/^✔ checkout +(Succeeded \(exit 0, 1\.72s\)|exit 0 · 1\.72s)$/);
+      expect(flaky).toMatch(/^✔ flaky-integrat\S*… +(exit )?0 · 7\.00s · 2\/3$|^✔ flaky-integration-tests +exit 0 · 7\.00s · 2\/3$/);
+      expect(lint).toMatch(/^✖ lint +(Failed \(exit 1, 15ms\)|(exit )?1 · 15ms)$/);
+      expect(publish).toMatch(/^↷ publish-the-rel\S*… +(exit )?120 · 0ms$|^↷ publish-the-release-notes +(Skipped \(exit 120, 0ms\)|exit 120 · 0ms)$/);
+    }
+  });
+
+  test(`below ${MIN_COLUMNS} columns: each step's line is its icon and its whole name`, () => {
+    let out = '';
+    const cols = 30;
+    const p = new Progress({ write: (s) => { out += s; } }, true, T, 24, 25, new FakeTerminal(cols), 0);
+    p.update(midRun(), T + 2500);
+    const block = lastBlock(out);
+    expect(block).toHaveLength(5);
+    for (const l of block) expect(displayWidth(l)).toBeLessThanOrEqual(cols - 1);
+    expect(block.slice(1).map((l) => l.slice(2))).toEqual(GRAPH.steps);
+    expect(block.slice(1).map((l) => l[0]).slice(1)).toEqual(['▶', '▶', '…']);
   });
 
   test('the erase goes up over the rows the block takes now: more after the terminal narrowed and reflowed it', () => {
@@ -199,5 +259,31 @@ describe('plain lines without a terminal', () => {
     const views = midRun();
     p.update(views, T + 2500);
     expect(out.join('')).toContain('[+2.5s] flaky-integration-tests: attempt 2/3\n');
+  });
+});
+
+describe('run\'s progress wiring (runPod stubbed)', () => {
+  test('every step is listed as pending before podman is asked to play anything', async () => {
+    const { chart, pod } = newStepPod('first-frame');
+    const img = { image: 'localhost/step:dev', command: ['true'] };
+    const a = pod.addStep('checkout', img);
+    const b = pod.addStep('unit', { ...img, dependsOn: [a] });
+    pod.addStep('lint', { ...img, dependsOn: [a] });
+    pod.addStep('publish', { ...img, dependsOn: [b] });
+    pod.addFinally('cleanup', img);
+    const file = writeManifest(scratch('cdk8s-steps-first-frame-'), chart, 'first-frame.k8s.yaml');
+    let out = '';
+    let atPlay: string | undefined;
+    jest.mocked(runPod).mockImplementation(async () => {
+      atPlay = out;
+      return { podName: 'first-frame-abc12', containers: [] } as any;
+    });
+    const io = { out: { write: (s: string) => { out += s; } }, err: { write: () => undefined }, tty: true, rows: 40 };
+    await runCommand(file, { timeoutSeconds: 60, keep: false }, io);
+    expect(runPod).toHaveBeenCalledTimes(1);
+    const block = lastBlock(atPlay ?? '');
+    expect(block[0]).toMatch(/0 ended · 0 running · 0 waiting · 5 pending$/);
+    expect(block.slice(1).map((l) => l.replace(/ {2,}.*$/, ''))).toEqual(['· checkout', '· unit', '· lint', '· publish', '· cleanup']);
+    for (const l of block.slice(1)) expect(l).toMatch(/ {2}pending$/);
   });
 });

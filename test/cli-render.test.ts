@@ -13,9 +13,9 @@ import { OnError, RunIf } from '../src';
 import { parseDocuments, pickWorkload } from '../src/cli/manifest';
 import { StepView, stepViews } from '../src/cli/model';
 import { renderGraph } from '../src/cli/render/graph';
-import { PLAIN_NODE_COLOR, REASON_COLORS, textWidth } from '../src/cli/render/svg';
-import { MIN_BAR, renderTimeline } from '../src/cli/render/timeline';
-import { StepGraphData } from '../src/wire/graph';
+import { MARK_LEGEND, PLAIN_NODE_COLOR, REASON_COLORS, textWidth } from '../src/cli/render/svg';
+import { labelBox, MIN_BAR, overlaps, renderTimeline, segmentsOf, TimelineLayout } from '../src/cli/render/timeline';
+import { readGraphAnnotation, StepGraphData } from '../src/wire/graph';
 import { parseReport } from '../src/wire/report';
 import { HostTraits } from '../src/wire/step-traits';
 
@@ -190,13 +190,97 @@ function extents(svg: string): { width: number; height: number; viewBox: string;
     }
     if (e.nodeName === 'text') {
       const size = num(e, 'font-size') || 12;
-      const w = textWidth(e.textContent ?? '', size);
+      const w = textWidth(e.textContent ?? '', size, e.getAttribute('font-weight') === 'bold');
       const anchor = e.getAttribute('text-anchor') ?? 'start';
       const x0 = anchor === 'middle' ? num(e, 'x') - w / 2 : anchor === 'end' ? num(e, 'x') - w : num(e, 'x');
       boxes.push({ what, x0, y0: num(e, 'y') - size, x1: x0 + w, y1: num(e, 'y') + size * 0.25 });
     }
   }
   return { width: num(root, 'width'), height: num(root, 'height'), viewBox: root.getAttribute('viewBox') ?? '', boxes };
+}
+
+/** The elements of an SVG (outside its defs) named `tag`. */
+function elementsOf(svg: string, tag: string): Element[] {
+  const doc = new DOMParser().parseFromString(svg, 'image/svg+xml');
+  const all = doc.documentElement!.getElementsByTagName(tag);
+  const out: Element[] = [];
+  for (let i = 0; i < all.length; i++) {
+    let p = all[i].parentNode as Element | null;
+    let inDefs = false;
+    for (; p; p = p.parentNode as Element | null) if (p.nodeName === 'defs') inDefs = true;
+    if (!inDefs) out.push(all[i]);
+  }
+  return out;
+}
+
+/** Each `<path>`'s first and last point (M/L pairs, H and V moves). */
+function pathEnds(svg: string): Array<{ start: { x: number; y: number }; end: { x: number; y: number } }> {
+  return elementsOf(svg, 'path').map((e) => {
+    const pts: Array<{ x: number; y: number }> = [];
+    let [cx, cy] = [0, 0];
+    for (const m of (e.getAttribute('d') ?? '').matchAll(/([MLHV])\s*([-\d.,\s]+)/g)) {
+      const v = m[2].trim().split(/[\s,]+/).map(Number);
+      if (m[1] === 'H') {cx = v[0];} else if (m[1] === 'V') {cy = v[0];} else { cx = v[0]; cy = v[1]; }
+      pts.push({ x: cx, y: cy });
+    }
+    return { start: pts[0], end: pts[pts.length - 1] };
+  });
+}
+
+/** The texts of an SVG, outside its defs and titles. */
+function textsOf(svg: string): string[] {
+  return elementsOf(svg, 'text').map((e) => e.textContent ?? '');
+}
+
+const within = (p: { x: number; y: number }, n: { x: number; y: number; width: number; height: number }, slack = 1.5) =>
+  Math.abs(p.x - n.x) <= n.width / 2 + slack && Math.abs(p.y - n.y) <= n.height / 2 + slack;
+
+/**
+ * The finally bundle, checked on the drawn paths: every edge that ends at a finally step starts at
+ * the bundle's bar or at another finally step (never at a step of the run), and each finally step
+ * that waits on no other finally step has the bar's arrow.
+ */
+function expectBundled(layout: ReturnType<typeof renderGraph>, traits: HostTraits): void {
+  const finals = layout.nodes.filter((n) => traits.steps.get(n.step)?.isFinally);
+  if (finals.length === 0 || finals.length === layout.nodes.length) return;
+  const bundle = layout.bundle!;
+  expect(bundle).toBeDefined();
+  const fromBar = (p: { x: number; y: number }) => Math.abs(p.x - (bundle.x + 3)) <= 0.2 && p.y >= bundle.top - 0.2 && p.y <= bundle.bottom + 0.2;
+  const ends = pathEnds(layout.svg);
+  for (const f of finals) {
+    const into = ends.filter((e) => within(e.end, f));
+    const wrong = into.filter((e) => !fromBar(e.start) && !finals.some((g) => g !== f && within(e.start, g)));
+    expect({ step: f.step, wrong }).toEqual({ step: f.step, wrong: [] });
+  }
+  // At least one arrow leaves the bar.
+  expect(ends.filter((e) => fromBar(e.start)).length).toBeGreaterThan(0);
+}
+
+/** The legend names each mark that some step has, and no other; a pod with sidecars has the sidecars row with a pill for each. */
+function expectLegendAndSidecars(layout: ReturnType<typeof renderGraph>, traits: HostTraits): void {
+  const texts = textsOf(layout.svg);
+  for (const m of MARK_LEGEND) {
+    const used = layout.nodes.some((n) => n.marks.some((k) => k.key === m.key));
+    expect({ mark: m.key, inLegend: texts.includes(`${m.symbol} ${m.says}`) }).toEqual({ mark: m.key, inLegend: used });
+  }
+  const plotBottom = Math.max(...layout.nodes.map((n) => n.y + n.height / 2));
+  const label = elementsOf(layout.svg, 'text').find((e) => e.textContent === 'sidecars:');
+  expect(label !== undefined).toBe(traits.sidecars.length > 0);
+  if (!label) return;
+  expect(Number(label.getAttribute('y'))).toBeGreaterThan(plotBottom);
+  for (const s of traits.sidecars) {
+    // The pill: a group titled for the sidecar, a rounded rect and its name in it, on the sidecars' row.
+    const pill = elementsOf(layout.svg, 'g').find((g) => g.getElementsByTagName('title')[0]?.textContent?.startsWith(`sidecar ${s}:`));
+    expect({ sidecar: s, pill: pill !== undefined }).toEqual({ sidecar: s, pill: true });
+    const rect = pill!.getElementsByTagName('rect')[0];
+    const text = pill!.getElementsByTagName('text')[0];
+    expect(text.textContent).toBe(s);
+    expect(Number(rect.getAttribute('rx'))).toBeGreaterThan(0);
+    const [x, w] = [Number(rect.getAttribute('x')), Number(rect.getAttribute('width'))];
+    expect(Number(text.getAttribute('x'))).toBeGreaterThan(x);
+    expect(Number(text.getAttribute('x'))).toBeLessThan(x + w);
+    expect(Number(text.getAttribute('y'))).toBe(Number(label.getAttribute('y')));
+  }
 }
 
 function outside(svg: string): string[] {
@@ -214,14 +298,47 @@ describe('every element inside the picture', () => {
       expect(outside(layout.svg)).toEqual([]);
       expect(layout.nodes).toHaveLength(n);
       // The finally steps' edges are one bundle: no edge from a non-finally step ends at a finally step.
-      if (finals > 0) expect(layout.bundle).toBeDefined();
+      if (finals > 0) expectBundled(layout, traits);
+      expectLegendAndSidecars(layout, traits);
     }), { numRuns: 30 });
   }, 300_000);
 
-  test('the dagre layout of examples that once put an edge above the picture', () => {
-    // checkout -> cleanup was routed at y = -9.5 (issue 20): a fan-out with a finally step.
-    const { graph, traits } = randomHost(8, 1, 7);
-    expect(outside(renderGraph(graph, undefined, traits).svg)).toEqual([]);
+  test('the graph of issue 20 whose edge checkout -> cleanup dagre routes above every node', () => {
+    // examples/ci-pipeline.ts with a finally step `cleanup`: 8 nodes, 7 edges into cleanup. Read
+    // without its traits (a manifest whose wrapper arguments say nothing of finally), each edge is
+    // drawn: dagre routes checkout -> cleanup above the nodes, at a negative y (issue 20: -9.5).
+    const { chart, pod } = newStepPod('issue20');
+    const img = { image: 'localhost/step:dev', command: ['true'] };
+    const checkout = pod.addStep('checkout', { ...img, retries: 2, timeout: Duration.minutes(5) });
+    const install = pod.addStep('install', { ...img, dependsOn: [checkout] });
+    const unit = pod.addStep('unit', { ...img, dependsOn: [install] });
+    const lint = pod.addStep('lint', { ...img, dependsOn: [install], onError: OnError.CONTINUE });
+    const types = pod.addStep('typecheck', { ...img, dependsOn: [install] });
+    const build = pod.addStep('build', { ...img, dependsOn: [unit, lint, types] });
+    pod.addStep('publish', { ...img, dependsOn: [build] });
+    pod.addFinally('cleanup', img);
+    const w = pickWorkload(parseDocuments(fs.readFileSync(writeManifest(dir, chart, 'issue20.k8s.yaml'), 'utf8'), 'i'), 'i', undefined);
+    expect(w.graph.steps).toHaveLength(8);
+    expect(w.graph.dependsOn.get('cleanup')).toHaveLength(7);
+    const plain = renderGraph(w.graph);
+    expect(outside(plain.svg)).toEqual([]);
+    // The edge that was clipped is there, inside the picture, above the nodes.
+    const top = Math.min(...plain.nodes.map((n) => n.y - n.height / 2));
+    const cleanup = plain.nodes.find((n) => n.step === 'cleanup')!;
+    const checkoutNode = plain.nodes.find((n) => n.step === 'checkout')!;
+    const edge = elementsOf(plain.svg, 'path').map((e) => e.getAttribute('d')!).find((d) => {
+      const ys = [...d.matchAll(/[ML]([-\d.]+),([-\d.]+)/g)].map((m) => ({ x: Number(m[1]), y: Number(m[2]) }));
+      return within(ys[0], checkoutNode) && within(ys[ys.length - 1], cleanup);
+    });
+    expect(edge).toBeDefined();
+    const ys = [...edge!.matchAll(/[ML]([-\d.]+),([-\d.]+)/g)].map((m) => Number(m[2]));
+    expect(Math.min(...ys)).toBeLessThan(top);
+    expect(Math.min(...ys)).toBeGreaterThanOrEqual(0);
+    // With its traits: one bundle, nothing outside.
+    const marked = renderGraph(w.graph, undefined, w.traits);
+    expect(outside(marked.svg)).toEqual([]);
+    expectBundled(marked, w.traits);
+    expectLegendAndSidecars(marked, w.traits);
   });
 
   test('timeline: random runs with skipped, failed, retried and still running steps', () => {
@@ -244,6 +361,7 @@ describe('every element inside the picture', () => {
       }, traits);
       const layout = renderTimeline(views, { now: T + 90_000, title: 'pod random' });
       expect(outside(layout.svg)).toEqual([]);
+      expect(crossings(layout)).toEqual([]);
       for (const b of layout.bars) expect(b.width).toBeGreaterThanOrEqual(MIN_BAR);
       const bar = new Map(layout.bars.map((b) => [b.step, b]));
       // Connectors only forward in time: a dependency's end is never right of the start it explains.
@@ -256,6 +374,99 @@ describe('every element inside the picture', () => {
       }
     }), { numRuns: 40 });
   }, 300_000);
+});
+
+/** No connector crosses a bar or a label other than those of the two steps it joins. */
+function crossings(layout: TimelineLayout): string[] {
+  const out: string[] = [];
+  for (const w of layout.waits) {
+    for (const b of layout.bars) {
+      const others = [...b.step === w.from || b.step === w.to ? [] : [{ what: `bar of ${b.step}`, box: { x0: b.x, y0: b.y, x1: b.x + b.width, y1: b.y + b.height } }],
+        ...b.step === w.to && b.label.anchor === 'start' ? [] : [{ what: `label of ${b.step}`, box: labelBox(b) }]];
+      for (const o of others) if (segmentsOf(w.points).some((seg) => overlaps(seg, o.box))) out.push(`${w.from} -> ${w.to} crosses the ${o.what}`);
+    }
+  }
+  return out;
+}
+
+describe('timeline labels and connectors', () => {
+  const T = Date.parse('2026-11-27T10:00:00.000Z');
+  const at = (t: number) => new Date(T + t).toISOString();
+  const LONG = 'dependency `failed` failed (exit 1): this step and the 3 steps that wait for it were skipped';
+
+  /**
+   *   long (runs 60 s), quick (20 ms), flaky (3 attempts), failed (exit 1) -> skipped (Skipped 120, a long reason),
+   *   aborted (Aborted 122), late (Skipped 120 at the very end, the same long reason)
+   */
+  function run() {
+    const g = readGraphAnnotation(JSON.stringify({ version: 2, steps: ['long', 'quick', 'flaky', 'failed', 'skipped', 'aborted', 'late'], dependsOn: [[], [], [], [], [3], [], [0]] }), 'p');
+    const traits: HostTraits = { steps: new Map(g.steps.map((s) => [s, { runIf: 'all_succeeded', retries: s === 'flaky' ? 2 : 0, continueOnError: false, isFinally: false }])), sidecars: [] };
+    const facts: Record<string, [string, number, number, number, number, string?]> = {
+      long: ['Succeeded', 0, 0, 60_000, 1],
+      quick: ['Succeeded', 0, 1000, 1020, 1],
+      flaky: ['Succeeded', 0, 2000, 9000, 3],
+      failed: ['Failed', 1, 2000, 3000, 1],
+      skipped: ['Skipped', 120, 3010, 3010, 1, LONG],
+      aborted: ['Aborted', 122, 4000, 4000, 1, 'aborted by SIGTERM: the pod is being deleted'],
+      late: ['Skipped', 120, 60_010, 60_010, 1, `${LONG}; ${LONG}; ${LONG}`],
+    };
+    return stepViews(g, (s) => {
+      const [reason, exitCode, t0, t1, attempts, message] = facts[s];
+      const report = parseReport(JSON.stringify({ step: s, reason, exitCode, startedAt: at(t0), finishedAt: at(t1), attempts, message }));
+      return { started: true, exitCode, report };
+    }, traits);
+  }
+
+  test('a short bar has its duration beside it; skipped and aborted say why; a retried step its attempts', () => {
+    const layout = renderTimeline(run(), { now: T + 61_000 });
+    const bar = (s: string) => layout.bars.find((b) => b.step === s)!;
+    const texts = textsOf(layout.svg);
+    // 20 ms of 60 s: the narrowest bar, its duration written beside it (right of its end).
+    expect(bar('quick').width).toBe(MIN_BAR);
+    expect(bar('quick').label).toMatchObject({ text: '20ms', anchor: 'start', x: bar('quick').x + MIN_BAR + 5 });
+    expect(texts).toContain('20ms');
+    expect(bar('failed').label.text).toBe('Failed (exit 1) 1.00s');
+    expect(bar('flaky').label.text).toBe('7.00s · 3 of 3 attempts');
+    expect(texts).toContain('7.00s · 3 of 3 attempts');
+    // Did not run: hatched, with the reason in full where there is room for it (more than 60 characters).
+    expect(bar('skipped').hatched).toBe(true);
+    expect(bar('skipped').label.text).toBe(`Skipped (exit 120): ${LONG}`);
+    expect(texts).toContain(`Skipped (exit 120): ${LONG}`);
+    expect(bar('aborted')).toMatchObject({ hatched: true, label: { text: 'Aborted (exit 122): aborted by SIGTERM: the pod is being deleted' } });
+    // A reason too long for either side is cut to the room of the wider one (here left of the bar,
+    // at the right end of the run), not to a count of characters.
+    const late = bar('late');
+    expect(late.label.anchor).toBe('end');
+    expect(labelBox(late).x0).toBeGreaterThanOrEqual(bar('long').x);
+    expect(late.label.text).toMatch(/^Skipped \(exit 120\): dependency `failed` failed .*…$/);
+    expect(late.label.text.length).toBeGreaterThan(60);
+    expect(labelBox(late).x1).toBeLessThanOrEqual(layout.width);
+    expect(outside(layout.svg)).toEqual([]);
+  });
+
+  test('a connector crosses no other bar or label: drawn where the way is clear, left out where it is not', () => {
+    // test-report's run: `test` ends, `publish` (the row between) is skipped at once, `notify` starts right after.
+    const g = readGraphAnnotation(JSON.stringify({ version: 2, steps: ['build', 'test', 'publish', 'notify', 'deploy'], dependsOn: [[], [0], [1], [1], [0]] }), 'p');
+    const times: Record<string, [string, number, number, number]> = {
+      build: ['Succeeded', 0, 0, 20],
+      test: ['Failed', 1, 1690, 1705],
+      publish: ['Skipped', 120, 1707, 1707],
+      notify: ['Succeeded', 0, 1712, 1741],
+      deploy: ['Succeeded', 0, 2200, 2216],
+    };
+    const views = (t: typeof times) => stepViews(g, (s) => {
+      const [reason, exitCode, t0, t1] = t[s];
+      return { started: true, exitCode, report: parseReport(JSON.stringify({ step: s, reason, exitCode, startedAt: at(t0), finishedAt: at(t1), attempts: 1, message: reason === 'Skipped' ? 'dependency `test` failed (exit 1)' : undefined })) };
+    });
+    const crowded = renderTimeline(views(times), { now: T + 2300 });
+    expect(crossings(crowded)).toEqual([]);
+    expect(crowded.waits.map((w) => `${w.from}->${w.to}`)).not.toContain('test->notify');
+    // With the row between clear (publish skipped later, its label right of it), the connector is drawn.
+    const clear = renderTimeline(views({ ...times, publish: ['Skipped', 120, 1800, 1800] }), { now: T + 2300 });
+    expect(clear.waits.map((w) => `${w.from}->${w.to}`)).toContain('test->notify');
+    expect(crossings(clear)).toEqual([]);
+    expect(elementsOf(clear.svg, 'path').filter((p) => p.getAttribute('stroke-dasharray'))).toHaveLength(clear.waits.length);
+  });
 });
 
 describe('rendered in Chromium', () => {

@@ -3,7 +3,9 @@
  *
  * On a terminal: a block under the logs, redrawn in place: one header line and one line per step
  * (from the first frame on: every step is listed while still pending), each cut to the terminal's
- * width by display width (wide characters, emoji, escape codes), so no line wraps. The block is
+ * width by display width (wide characters, emoji, escape codes), so no line wraps; where the wide
+ * form of an ended step's line does not fit, a compact one (`✔ build  exit 0 · 20ms`, then
+ * `0 · 20ms`) keeps its duration; below MIN_COLUMNS a step's line is its icon and name. The block is
  * erased by moving the cursor up over the rows it takes *now*: after a resize a terminal that
  * reflows (tmux, VTE, iTerm2, Windows Terminal, kitty) wraps a line drawn wider than the new width
  * onto more rows, and those are counted; on a resize the block is redrawn at once. A pod with more
@@ -65,7 +67,10 @@ export function streamTerminal(stream: NodeJS.WriteStream, fallbackRows = 24): T
   };
 }
 
-/** The narrowest terminal the block is laid out for; narrower ones get its lines cut further. */
+/**
+ * The narrowest terminal the block is laid out for. On a narrower one each step's line is its
+ * icon and name only (the name whole when it fits), under the shortest header.
+ */
 export const MIN_COLUMNS = 40;
 
 export class Progress {
@@ -205,11 +210,20 @@ export class Progress {
     return `[+${((now - this.started) / 1000).toFixed(1)}s]`;
   }
 
-  private describe(v: StepView, now: number, views: readonly StepView[]): string {
+  /** What a step's line says after its name; an ended step's in the first form that fits `room` columns. */
+  private describe(v: StepView, now: number, views: readonly StepView[], room = Infinity): string {
     const a = attemptOf(v);
     if (v.state === 'ended') {
       const d = formatDuration(stepDuration(v, now), v.timesFrom === 'container');
-      return `${displayReason(v)} (exit ${v.report?.exitCode ?? v.containerExit ?? '-'}, ${d}${a ? `, attempt ${a.n}/${a.of}` : ''})`;
+      const exit = v.report?.exitCode ?? v.containerExit ?? '-';
+      // The wide form; on a narrow terminal a compact one (the icon and colour say the reason), so
+      // the duration is not what gets cut.
+      const forms = [
+        `${displayReason(v)} (exit ${exit}, ${d}${a ? `, attempt ${a.n}/${a.of}` : ''})`,
+        `exit ${exit} · ${d}${a ? ` · ${a.n}/${a.of}` : ''}`,
+        `${exit} · ${d}${a ? ` · ${a.n}/${a.of}` : ''}`,
+      ];
+      return forms.find((f) => displayWidth(f) <= room) ?? forms[forms.length - 1];
     }
     if (v.state === 'waiting') {
       const ended = new Set(views.filter((x) => x.state === 'ended').map((x) => x.name));
@@ -229,10 +243,13 @@ export class Progress {
     return v.waitingReason ? `pending (${v.waitingReason})` : 'pending';
   }
 
-  private line(v: StepView, now: number, views: readonly StepView[], nameWidth: number): string {
+  private line(v: StepView, now: number, views: readonly StepView[], nameWidth: number, room: number): string {
     const r = displayReason(v);
+    // Below MIN_COLUMNS: the icon and the name, nothing more.
+    if (room < MIN_COLUMNS - 1) return `\x1b[${ANSI[r] ?? '0'}m${ICONS[r] ?? '?'} ${v.name}\x1b[0m`;
     const name = displayWidth(v.name) > nameWidth ? cutToWidth(v.name, nameWidth) : v.name.padEnd(nameWidth);
-    const text = `${ICONS[r] ?? '?'} ${name}  ${this.describe(v, now, views)}`;
+    const prefix = `${ICONS[r] ?? '?'} ${name}  `;
+    const text = `${prefix}${this.describe(v, now, views, room - displayWidth(prefix))}`;
     return `\x1b[${ANSI[r] ?? '0'}m${text}\x1b[0m`;
   }
 
@@ -253,10 +270,10 @@ export class Progress {
     const nameWidth = Math.max(1, Math.min(this.width || Math.max(...views.map((v) => v.name.length)), Math.floor((room - 4) / 2)));
     const header = this.header(views, now, room);
     const space = Math.max(3, (this.terminal?.rows() ?? 24) - 2);
-    if (views.length <= space) return [header, ...views.map((v) => this.line(v, now, views, nameWidth))];
+    if (views.length <= space) return [header, ...views.map((v) => this.line(v, now, views, nameWidth, room))];
     // Too many to show: the running steps first, then the last ones that ended.
     const running = views.filter((v) => v.state === 'running');
     const ended = views.filter((v) => v.state === 'ended' && v.finishedAtMs !== undefined).sort((a, b) => b.finishedAtMs! - a.finishedAtMs!);
-    return [header, ...[...running, ...ended].slice(0, space).map((v) => this.line(v, now, views, nameWidth))];
+    return [header, ...[...running, ...ended].slice(0, space).map((v) => this.line(v, now, views, nameWidth, room))];
   }
 }

@@ -36,6 +36,8 @@ export interface GraphLayout {
 const NODE_HEIGHT = 28;
 const MARKED_HEIGHT = 42;
 const MARGIN = 12;
+/** The space between two items of the legend. */
+const LEGEND_GAP = 24;
 const EDGE = '#455a64';
 /** dagre's id of the bundle's node: no step name (a DNS label) can be it. */
 const BUNDLE = '\u0000finally';
@@ -132,13 +134,20 @@ export function renderGraph(graph: StepGraphData, views?: readonly StepView[], t
   }
   const usedMarks = MARK_LEGEND.filter((m) => nodes.some((n) => n.marks.some((k) => k.key === m.key)) || (m.key === 'finally' && bundled));
   if (usedMarks.length > 0) {
+    // Items a fixed gap apart (widths from the font's advance widths), on as many rows as the plot's width needs.
+    const right = Math.max(plotWidth, 360) - MARGIN;
     let x = MARGIN;
     for (const m of usedMarks) {
       const text = `${m.symbol} ${m.says}`;
+      const w = textWidth(text);
+      if (x > MARGIN && x + w > right) {
+        x = MARGIN;
+        y += 20;
+      }
       body.push(`<text x="${x}" y="${y + 14}" ${FONT} fill="#37474f">${esc(text)}</text>`);
-      x += textWidth(text) + 16;
+      width = Math.max(width, x + w + MARGIN);
+      x += w + LEGEND_GAP;
     }
-    width = Math.max(width, x - 16 + MARGIN);
     y += 22;
   }
   if (views) {
