@@ -172,7 +172,7 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct | 'limitProble
   private readonly resourceStrategy: ResourceStrategy;
   private readonly checkLimits: boolean;
   /** Built on first use, dropped when a step or an edge is added. */
-  private cached?: { plan: Plan; graph?: StepGraph };
+  private cached?: { plan: Plan; graph?: StepGraph; annotation?: string };
 
   /**
    * @param host the pod-like resource the steps live in
@@ -191,7 +191,7 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct | 'limitProble
     host.node.addValidation({ validate: () => this.validate() });
     // The graph is only complete at synthesis: record it lazily.
     host.podMetadata.addAnnotation(layout.GRAPH_ANNOTATION,
-      Lazy.any({ produce: () => graphAnnotation(this.plan()) }) as unknown as string);
+      Lazy.any({ produce: () => this.annotation() }) as unknown as string);
   }
 
   public get steps(): Step[] {
@@ -290,6 +290,8 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct | 'limitProble
         imagePullPolicy: this.entrypoint.imagePullPolicy,
       },
       resources: RESOURCE_MODES[this.resourceStrategy],
+      // validate() built it from the same containers: PEAK need not build it again
+      requestGraph: this.graph,
     });
   }
 
@@ -300,7 +302,7 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct | 'limitProble
     return {
       path: this.host.node.path,
       spec,
-      annotations: { ...strings(metadata.annotations), [layout.GRAPH_ANNOTATION]: graphAnnotation(plan) },
+      annotations: { ...strings(metadata.annotations), [layout.GRAPH_ANNOTATION]: this.annotation() },
       labels: strings(metadata.labels),
       steps: new Set(plan.steps.map(s => s.name)),
       plan,
@@ -359,7 +361,14 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct | 'limitProble
     return this.cache().plan;
   }
 
-  private cache(): { plan: Plan; graph?: StepGraph } {
+  /** The graph annotation of the plan: written once per plan (the annotation and the limit check read it). */
+  private annotation(): string {
+    const cached = this.cache();
+    cached.annotation ??= graphAnnotation(cached.plan);
+    return cached.annotation;
+  }
+
+  private cache(): { plan: Plan; graph?: StepGraph; annotation?: string } {
     this.cached ??= {
       plan: {
         steps: this.stepList.map(stepPlan),
