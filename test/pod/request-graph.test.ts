@@ -6,10 +6,10 @@
  */
 import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
+import { ResourceStrategy, Step, StepPod } from '../../src';
 import { StepGraph } from '../../src/graph/step-graph';
 import { Plan } from '../../src/plan';
 import { injectSteps, PodOptions } from '../../src/pod/transform';
-import { ResourceStrategy, Step, StepPod } from '../../src';
 
 process.env.CDK8S_STEPS_NO_DEFAULT_ENTRYPOINT_WARNING = '1';
 
