@@ -130,6 +130,10 @@ export interface SynthRow {
   readonly cdk8sFloor?: SynthCell;
   /** cdk8sFloor's median / plainPod's median. */
   readonly floor_ratio?: number;
+  /** The StepPod's finished PodSpec written by cdk8s-plus (bench/floors.ts, the same YAML); absent in older records. */
+  readonly kplusFloor?: SynthCell;
+  /** kplusFloor's median / plainPod's median. */
+  readonly kplus_floor_ratio?: number;
   readonly peakRequests_ms: number;
   readonly stepPod_json_bytes: number;
   /** `within`, or the message of the limit the pod breaks */

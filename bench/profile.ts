@@ -5,12 +5,13 @@
  *
  *   TS_NODE_PROJECT=bench/tsconfig.json TS_NODE_TRANSPILE_ONLY=1 \
  *     node --expose-gc --cpu-prof --cpu-prof-dir=bench/out/prof -r ts-node/register \
- *     bench/profile.ts run 1000 [REPS] [steps|plain|floor]
+ *     bench/profile.ts run 1000 [REPS] [steps|plain|floor|kplus]
  *   TS_NODE_PROJECT=bench/tsconfig.json node -r ts-node/register bench/profile.ts summarise bench/out/prof/FILE.cpuprofile [REPS]
  *
  * `run` warms up (3 rounds on the same graph), then synthesises REPS times (default 5) inside
  * `timedRound`, with a GC before each: the StepPod (`steps`), the plain cdk8s-plus Pod (`plain`) or
- * synth.ts' floor (`floor`: the StepPod's finished manifest as a plain ApiObject). Like synth.ts, a
+ * synth.ts' floor (`floor`: the StepPod's finished manifest as a plain ApiObject) or the kplus
+ * floor (`kplus`: the StepPod's finished PodSpec in a plain cdk8s-plus Pod, bench/floors.ts). Like synth.ts, a
  * StepPod that breaks a Kubernetes limit (from about 500 steps) is timed with `checkLimits: false`,
  * any other with the check. `summarise` (REPS: the rounds `run` timed, to give figures per round)
  * counts only the samples taken inside `timedRound` (module loading, ts-node's compilation and the
@@ -22,6 +23,7 @@
 import * as fs from 'fs';
 import { ApiObject, App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
+import { kplusFloorOf } from './floors';
 import { randomDag, Dag } from './lib';
 import { Step, StepPod } from '../src';
 
@@ -78,8 +80,8 @@ function buildFloor(dag: Dag, checkLimits: boolean): () => App {
 }
 
 /** The function whose frames mark a timed round in the profile (`summarise` looks for its name). */
-function timedRound(build: () => App): number {
-  return build().synthYaml().length;
+function timedRound(synth: () => string): number {
+  return synth().length;
 }
 
 /**
@@ -103,13 +105,14 @@ function run(n: number, reps: number, kind: string): void {
     check = false;
   }
   const build = kind === 'plain' ? () => buildPlain(dag) : kind === 'floor' ? buildFloor(dag, check) : () => buildSteps(dag, check);
-  for (let i = 0; i < 3; i++) build().synthYaml();
+  const synth = kind === 'kplus' ? kplusFloorOf(() => buildSteps(dag, check)) : () => build().synthYaml();
+  for (let i = 0; i < 3; i++) synth();
   const ms: number[] = [];
   for (let i = 0; i < reps; i++) {
     gc();
     pause();
     const t = process.hrtime.bigint();
-    timedRound(build);
+    timedRound(synth);
     ms.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
   console.error(`${kind} n=${n}${kind === 'steps' ? `, checkLimits: ${check}` : ''}: ${ms.map((x) => x.toFixed(0)).join(' ')} ms`);

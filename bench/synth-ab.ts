@@ -1,7 +1,9 @@
 /**
  * Figure 5's workload, before and after: the library at git revision REV (its `src/` exported into
  * $TMPDIR/cdk8s-steps-synth-ab/REV/, outside what the tests lint and type-check, with this
- * checkout's node_modules linked in) against the working tree's, and a plain cdk8s-plus Pod, interleaved in one
+ * checkout's node_modules linked in) against the working tree's, a plain cdk8s-plus Pod and the two
+ * floors of the working tree's StepPod (its finished manifest as a plain ApiObject, cdk8s alone;
+ * its finished PodSpec in a cdk8s-plus Pod, bench/floors.ts), interleaved in one
  * process in a new random order every round, each timed by the process's CPU time (other processes
  * on a shared machine disturb it less than wall time). Run with one GC thread, so that the CPU
  * time counts this synthesis and not the parallel helpers' spinning:
@@ -16,8 +18,9 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Chart } from 'cdk8s';
+import { ApiObject, App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
+import { kplusFloorOf } from './floors';
 import { median, randomDag, Dag } from './lib';
 import * as current from '../src';
 
@@ -47,13 +50,25 @@ function exportRevision(rev: string): Library {
 }
 
 function stepPod(lib: Library, dag: Dag, checkLimits: boolean): () => string {
+  return () => stepPodApp(lib, dag, checkLimits).synthYaml();
+}
+
+function stepPodApp(lib: Library, dag: Dag, checkLimits: boolean): App {
+  const app = new App();
+  const pod = new lib.StepPod(new Chart(app, 'bench'), 'pod', { checkLimits });
+  const steps: current.Step[] = [];
+  for (let j = 0; j < dag.n; j++) {
+    steps.push(pod.addStep(stepName(j), { image: 'busybox:1.36', command: ['sh', '-c', `echo step ${j}`], dependsOn: dag.deps[j].map((i) => steps[i]) }));
+  }
+  return app;
+}
+
+/** The StepPod's finished manifest written by cdk8s alone, as a plain ApiObject (synth.ts' floor). */
+function cdk8sFloor(dag: Dag, checkLimits: boolean): () => string {
+  const { apiVersion, kind, metadata, ...rest } = stepPodApp(current, dag, checkLimits).charts[0].toJson()[0];
   return () => {
     const app = new App();
-    const pod = new lib.StepPod(new Chart(app, 'bench'), 'pod', { checkLimits });
-    const steps: current.Step[] = [];
-    for (let j = 0; j < dag.n; j++) {
-      steps.push(pod.addStep(stepName(j), { image: 'busybox:1.36', command: ['sh', '-c', `echo step ${j}`], dependsOn: dag.deps[j].map((i) => steps[i]) }));
-    }
+    new ApiObject(new Chart(app, 'bench'), 'floor', { apiVersion, kind, metadata, ...rest });
     return app.synthYaml();
   };
 }
@@ -84,6 +99,8 @@ function main(): void {
       plain: plainPod(dag),
       [rev]: stepPod(before, dag, checkLimits),
       now: stepPod(current, dag, checkLimits),
+      floor: cdk8sFloor(dag, checkLimits),
+      kplusFloor: kplusFloorOf(() => stepPodApp(current, dag, checkLimits)),
     };
     for (let w = 0; w < 2; w++) for (const f of Object.values(fns)) f();
     const reps = Math.max(3, Math.round(Number(scaleArg) * (n <= 10 ? 60 : n <= 100 ? 30 : n <= 1000 ? 9 : 5)));

@@ -9,8 +9,11 @@
  *    and commands, no wrapper, no order), and the size of the StepPod's YAML and JSON. A pod
  *    the library refuses (over a Kubernetes limit) is reported so and timed with checkLimits off.
  *    Also the floor: the StepPod's finished manifest written by cdk8s alone (a plain `ApiObject`,
- *    the same YAML byte for byte), what any construct that emits this object pays.
- *    Median over repetitions, after warm-up, with a GC between repetitions. Public API only.
+ *    the same YAML byte for byte), what any construct that emits this object pays; and the kplus
+ *    floor: the StepPod's finished PodSpec in a plain cdk8s-plus Pod (bench/floors.ts, the same
+ *    YAML), what any cdk8s-plus Pod that emits this spec pays.
+ *    Median over repetitions, after warm-up, with a GC between repetitions. Public API only, but
+ *    for the kplus floor, which takes the StepPod's PodSpec from its internal `_toPodSpec()`.
  * 6. For generated chains, diamonds, wide fan-out/fan-in graphs, a random DAG and the shapes of
  *    the examples: what the scheduler reserves (the pod's effective cpu and memory request,
  *    computed from the synthesised YAML with Kubernetes' rules) under PEAK vs SUM.
@@ -21,6 +24,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { ApiObject, App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
+import { kplusFloorOf } from './floors';
 import { effectiveRequest, fmtCpu, fmtMem, median, randomDag, Dag } from './lib';
 import { ResourceRow, SynthCell, SynthGrowth, SynthPart, SynthRow } from './parts';
 import { ResourceStrategy, Step, StepJob, StepPod } from '../src';
@@ -129,12 +133,14 @@ function synthFigure(quick: boolean) {
     const check = limits === 'within';
     const reference = buildStepPod(dag, undefined, check).app;
     const floor = floorOf(reference.charts[0].toJson()[0], reference.synthYaml());
-    const [plain, steps, plainJson, stepsJson, floorCell] = timeRounds([
+    const kplusFloor = kplusFloorOf(() => buildStepPod(dag, undefined, check).app);
+    const [plain, steps, plainJson, stepsJson, floorCell, kplusFloorCell] = timeRounds([
       () => buildPlainPod(dag).synthYaml(),
       () => buildStepPod(dag, undefined, check).app.synthYaml(),
       () => toJsonOnly(buildPlainPod(dag)),
       () => toJsonOnly(buildStepPod(dag, undefined, check).app),
       floor,
+      kplusFloor,
     ], reps[n], budget);
     // the peak computation alone (diagnostic), on an already built graph
     const { app, pod } = buildStepPod(dag, undefined, false);
@@ -152,12 +158,14 @@ function synthFigure(quick: boolean) {
       withoutYaml: { stepPod: stepsJson, plainPod: plainJson, ratio: stepsJson.median_ms / plainJson.median_ms },
       cdk8sFloor: floorCell,
       floor_ratio: floorCell.median_ms / plain.median_ms,
+      kplusFloor: kplusFloorCell,
+      kplus_floor_ratio: kplusFloorCell.median_ms / plain.median_ms,
       peakRequests_ms: pk.median_ms,
       stepPod_json_bytes: jsonBytes,
       kubernetes_limits: limits,
       timed_with_limit_check: check,
     };
-    console.error(`synth n=${n} e=${dag.edges}: StepPod ${steps.median_ms.toFixed(1)} ms, plain ${plain.median_ms.toFixed(1)} ms, ratio ${row.ratio.toFixed(2)} (CPU ${(steps.cpu_median_ms / plain.cpu_median_ms).toFixed(2)}), floor ${floorCell.median_ms.toFixed(1)} ms (${(floorCell.median_ms / plain.median_ms).toFixed(2)}x), YAML ${steps.yaml_bytes} B, JSON ${jsonBytes} B, peak ${pk.median_ms.toFixed(1)} ms; limits: ${limits.slice(0, 200)}`);
+    console.error(`synth n=${n} e=${dag.edges}: StepPod ${steps.median_ms.toFixed(1)} ms, plain ${plain.median_ms.toFixed(1)} ms, ratio ${row.ratio.toFixed(2)} (CPU ${(steps.cpu_median_ms / plain.cpu_median_ms).toFixed(2)}), floor ${floorCell.median_ms.toFixed(1)} ms (${(floorCell.median_ms / plain.median_ms).toFixed(2)}x), kplus floor ${kplusFloorCell.median_ms.toFixed(1)} ms (${(kplusFloorCell.median_ms / plain.median_ms).toFixed(2)}x), YAML ${steps.yaml_bytes} B, JSON ${jsonBytes} B, peak ${pk.median_ms.toFixed(1)} ms; limits: ${limits.slice(0, 200)}`);
     rows.push(row);
   }
   const growth: SynthGrowth[] = [];

@@ -172,7 +172,7 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct | 'limitProble
   private readonly resourceStrategy: ResourceStrategy;
   private readonly checkLimits: boolean;
   /** Built on first use, dropped when a step or an edge is added. */
-  private cached?: { plan: Plan; graph?: StepGraph };
+  private cached?: { plan: Plan; graph?: StepGraph; annotation?: string };
 
   /**
    * @param host the pod-like resource the steps live in
@@ -191,7 +191,7 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct | 'limitProble
     host.node.addValidation({ validate: () => this.validate() });
     // The graph is only complete at synthesis: record it lazily.
     host.podMetadata.addAnnotation(layout.GRAPH_ANNOTATION,
-      Lazy.any({ produce: () => graphAnnotation(this.plan()) }) as unknown as string);
+      Lazy.any({ produce: () => this.annotation() }) as unknown as string);
   }
 
   public get steps(): Step[] {
@@ -289,6 +289,8 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct | 'limitProble
         imagePullPolicy: this.entrypoint.imagePullPolicy,
       },
       resources: RESOURCE_MODES[this.resourceStrategy],
+      // validate() built it from the same containers: PEAK need not build it again
+      requestGraph: this.graph,
     });
   }
 
@@ -299,7 +301,7 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct | 'limitProble
     return {
       path: this.host.node.path,
       spec,
-      annotations: { ...strings(metadata.annotations), [layout.GRAPH_ANNOTATION]: graphAnnotation(plan) },
+      annotations: { ...strings(metadata.annotations), [layout.GRAPH_ANNOTATION]: this.annotation() },
       labels: strings(metadata.labels),
       steps: new Set(plan.steps.map(s => s.name)),
       plan,
@@ -363,7 +365,14 @@ export class StepHost implements Omit<IStepHost, keyof IConstruct | 'limitProble
     return this.podPerStep ? 'Workflow' : this.host instanceof kplus.Job ? 'Job' : 'Pod';
   }
 
-  private cache(): { plan: Plan; graph?: StepGraph } {
+  /** The graph annotation of the plan: written once per plan (the annotation and the limit check read it). */
+  private annotation(): string {
+    const cached = this.cache();
+    cached.annotation ??= graphAnnotation(cached.plan);
+    return cached.annotation;
+  }
+
+  private cache(): { plan: Plan; graph?: StepGraph; annotation?: string } {
     this.cached ??= {
       plan: {
         steps: this.stepList.map(stepPlan),

@@ -6,6 +6,7 @@
 import { k8s } from 'cdk8s-plus-33';
 import { ResourceMode, peakAssignment, requestGraph, withAssignedRequests, withPodLevelResources } from './resources';
 import { isSidecar } from './sidecar';
+import { StepGraph } from '../graph/step-graph';
 import { Plan, resultProducers } from '../plan';
 import { wrapperArgs } from '../wire/args';
 import { messageBudget } from '../wire/budget';
@@ -15,6 +16,13 @@ import * as layout from '../wire/layout';
 export interface PodOptions {
   readonly entrypoint: { readonly image: string; readonly binaryPath: string; readonly imagePullPolicy: string };
   readonly resources: ResourceMode;
+  /**
+   * The plan's graph weighted with what each step container of the spec effectively requests, when
+   * the caller has it already (the host's `graph`, read from the same containers): PEAK uses it
+   * instead of building the same graph again from `spec.containers`.
+   * @default - built from `spec.containers` (`requestGraph`)
+   */
+  readonly requestGraph?: StepGraph;
 }
 
 /** Small explicit resources for the copy container: it copies a ~2 MiB file and exits. */
@@ -40,7 +48,7 @@ export function injectSteps(spec: k8s.PodSpec, plan: Plan, options: PodOptions):
     : { ...spec.securityContext, seccompProfile: { type: 'RuntimeDefault' } };
   // every container of the pod: the copy container, the user's initContainers and sidecars, the steps
   const budget = messageBudget(1 + (spec.initContainers?.length ?? 0) + spec.containers.length);
-  const assignment = options.resources === 'sum' ? undefined : peakAssignment(requestGraph(plan, spec.containers));
+  const assignment = options.resources === 'sum' ? undefined : peakAssignment(options.requestGraph ?? requestGraph(plan, spec.containers));
 
   const containers = spec.containers.map((container): k8s.Container => {
     const step = steps.get(container.name);
