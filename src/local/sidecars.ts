@@ -120,7 +120,9 @@ export async function startSidecar(ctx: SidecarContext, spec: K8sObject): Promis
 }
 
 /** What a sidecar's exit means for the run, in the words the run reports. */
-export function sidecarExitMessage(name: string, code: number | string, finishedAtMs: number | undefined, stepsStartedAtMs: number | undefined): string {
+export function sidecarExitMessage(
+  name: string, code: number | string, finishedAtMs: number | undefined, stepsStartedAtMs: number | undefined,
+): string {
   // Before the steps: the steps had not been started when it ended (by podman's clock of its end,
   // else by when it was seen).
   const before = stepsStartedAtMs === undefined || (finishedAtMs !== undefined && finishedAtMs < stepsStartedAtMs);
