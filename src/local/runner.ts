@@ -30,7 +30,8 @@
  * The pod is created with `kube play --start=false` and its containers are started by the runner,
  * in the kubelet's order: each init container to its end (a failure ends the run: steps never
  * start), each sidecar until it has started, then every step container; once the steps ended, the
- * sidecars are stopped in reverse order.
+ * sidecars are stopped in reverse order. Each sidecar is watched from the moment it has started:
+ * one that exits ends the run, before the steps start or while they run.
  *
  * Pods are run one at a time machine-wide (a flock, see withLock): timing assertions and the
  * makespan benchmark need a quiet machine, and podman starts a pod's containers one by one anyway.
