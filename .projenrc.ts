@@ -77,7 +77,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     },
   },
   gitignore: ['/release-image.json', '/binaries/', '/binaries.tmp-*', '/binaries.old-*', '/dist/', '/bench/out/', '/entrypoint-image/out/', '/examples/dist/', '.e2e-work/'],
-  npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/entrypoint-image/', '/scripts/', '/.ci/', '/podman/'] },
+  npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/entrypoint-image/', '/scripts/', '/.ci/'] },
 });
 
 // The command line: npx cdk8s-steps run|status|graph|image (src/cli/main.ts).
@@ -103,11 +103,11 @@ project.eslint?.allowDevDeps('scripts/**');
 project.eslint?.addLintPattern('bench');
 project.eslint?.addOverride({ files: ['bench/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'error' } });
 const benchCheck = project.addTask('test:bench', {
-  description: 'type-check the benchmarks and vet their Go (bench/cmd, the stamp program of podman/step-image)',
+  description: 'type-check the benchmarks and vet their Go (bench/cmd, the stamp program of test/e2e/step-image)',
   steps: [
     { exec: 'tsc --noEmit -p bench/tsconfig.json' },
     { exec: 'go vet ./...', cwd: 'bench' },
-    { exec: 'go vet stamp.go', cwd: 'podman/step-image' },
+    { exec: 'go vet stamp.go', cwd: 'test/e2e/step-image' },
   ],
 });
 project.testTask.spawn(benchCheck);

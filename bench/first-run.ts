@@ -17,7 +17,7 @@
  *   TS_NODE_PROJECT=bench/tsconfig.json node -r ts-node/register bench/first-run.ts [RUNS]
  *
  * Needs a compiled checkout (`npx projen compile`: lib/, binaries/), podman, Go and busybox-static
- * (for podman/step-image/build.sh). Writes bench/out/first-run/results.json.
+ * (for test/e2e/step-image/build.sh). Writes bench/out/first-run/results.json.
  */
 import { spawn } from 'child_process';
 import * as fs from 'fs';
@@ -126,7 +126,7 @@ async function main(): Promise<void> {
     if (!fs.existsSync(path.join(REPO_ROOT, f))) throw new Error(`${f} is missing: run \`npx projen compile\` first`);
   }
   fs.mkdirSync(OUT, { recursive: true });
-  await run('bash', [path.join(REPO_ROOT, 'podman', 'step-image', 'build.sh'), STEP_IMAGE], { env: podmanEnv(), timeoutMs: 1_800_000 });
+  await run('bash', [path.join(REPO_ROOT, 'test', 'e2e', 'step-image', 'build.sh'), STEP_IMAGE], { env: podmanEnv(), timeoutMs: 1_800_000 });
   const pauseImage = (await podman(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=localhost/podman-pause'])).stdout.trim().split('\n')[0];
   if (!pauseImage) throw new Error('podman has no pause image yet: run any pod once (e.g. the e2e suite) first');
   const archives = { step: path.join(OUT, 'step.tar'), pause: path.join(OUT, 'pause.tar') };

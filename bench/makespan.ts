@@ -4,7 +4,7 @@
  *
  *   npx ts-node -P bench/tsconfig.json bench/makespan.ts OUT.json --bin=DIR [--reps=N] [--big=STEPS]
  *
- * The images: the step image by podman/step-image/build.sh (the script the e2e suite runs too);
+ * The images: the step image by test/e2e/step-image/build.sh (the script the e2e suite runs too);
  * the entrypoint image `localhost/cdk8s-steps-entrypoint:bench` from DIR/entrypoint-linux-<arch>,
  * the binary the other figures measure (run.sh builds it), with entrypoint-image/Dockerfile.
  *
@@ -168,10 +168,10 @@ async function imageSize(image: string): Promise<number | undefined> {
   return r.code === 0 ? Number(r.stdout.trim()) : undefined;
 }
 
-/** The step image (podman/step-image/build.sh) and the entrypoint image from the measured binary in `bin`. */
+/** The step image (test/e2e/step-image/build.sh) and the entrypoint image from the measured binary in `bin`. */
 async function buildImages(bin: string): Promise<string[]> {
   const built: string[] = [];
-  const step = await run('bash', [path.join(REPO_ROOT, 'podman', 'step-image', 'build.sh'), STEP_IMAGE], { env: podmanEnv(), timeoutMs: 1_800_000 });
+  const step = await run('bash', [path.join(REPO_ROOT, 'test', 'e2e', 'step-image', 'build.sh'), STEP_IMAGE], { env: podmanEnv(), timeoutMs: 1_800_000 });
   if (step.stderr.includes(`built ${STEP_IMAGE}`)) built.push(STEP_IMAGE);
   const arch = process.arch === 'x64' ? 'amd64' : process.arch;
   const binary = path.join(bin, `entrypoint-linux-${arch}`);

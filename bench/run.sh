@@ -69,8 +69,8 @@ if [ $built = 0 ]; then
 fi
 (cd bench && go build -trimpath -ldflags='-s -w' -o "$BIN/" ./cmd/...) || { log "cannot build bench/cmd"; exit 2; }
 # the hand-off child: the repo's one stamp program (also in the e2e step image), `stamp -mono FILE`
-(cd podman/step-image && GOFLAGS= go build -trimpath -ldflags='-s -w' -o "$BIN/stamp" stamp.go) || { log "cannot build podman/step-image/stamp.go"; exit 2; }
-CHILD="podman/step-image/stamp.go (Go, static; its runtime start-up is in every hand-off figure and in the spawn floor)"
+(cd test/e2e/step-image && GOFLAGS= go build -trimpath -ldflags='-s -w' -o "$BIN/stamp" stamp.go) || { log "cannot build test/e2e/step-image/stamp.go"; exit 2; }
+CHILD="test/e2e/step-image/stamp.go (Go, static; its runtime start-up is in every hand-off figure and in the spawn floor)"
 cat >"$PARTS/info.json" <<EOF
 {"child": "$CHILD", "loadavgStart": [${loadavg_start// /, }], "gitCommit": "$git_commit", "gitDirty": $git_dirty,
  "binaries": [{"arch": "amd64", "file": "$BIN/entrypoint-linux-amd64"}, {"arch": "arm64", "file": "$BIN/entrypoint-linux-arm64"}],

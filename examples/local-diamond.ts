@@ -10,7 +10,7 @@ import { Entrypoint, StepPod } from '../src'; // in your project: from 'cdk8s-st
 
 /** Built by `sh entrypoint-image/build.sh --image` (and by the e2e suite). */
 export const LOCAL_ENTRYPOINT_IMAGE = 'localhost/cdk8s-steps-entrypoint:dev';
-/** Built by `bash podman/step-image/build.sh`: busybox + a nanosecond clock (and by the e2e suite). */
+/** Built by `bash test/e2e/step-image/build.sh`: busybox + a nanosecond clock (and by the e2e suite). */
 export const LOCAL_STEP_IMAGE = 'localhost/cdk8s-steps-e2e-step:dev';
 
 export class LocalDiamond extends Chart {

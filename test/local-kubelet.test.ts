@@ -4,12 +4,15 @@
  * startup probe's schedule and thresholds (pkg/kubelet/prober/worker.go), image pull policies and
  * the `run` options that are read before anything runs.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import fc from 'fast-check';
 import * as YAML from 'yaml';
 import { RunIf } from '../src';
 import { containerResult } from './cli-helpers';
 import { e2ePod, newChart, shStep, synth } from './e2e/fixtures';
-import { main } from '../src/cli/main';
+import { CliError } from '../src/cli/errors';
+import { main, runArgs } from '../src/cli/main';
 import { parseTimeout } from '../src/cli/run';
 import { escapeDollars, expand, expandContainer, describeUnknown } from '../src/local/expand';
 import { parseSubstitutes, pullPolicyOf, resolveImages } from '../src/local/images';
@@ -224,17 +227,41 @@ describe('images and options', () => {
       .rejects.toThrow('--image node:22=busybox: no container of the pod runs node:22; the pod\'s images are e:1, alpine:3.20');
   });
 
-  test('--timeout: finite, above 0, at most 2147483 s (2^31 - 1 ms)', () => {
+  test('--timeout: plain decimal seconds, above 0, at most 2147483 s (2^31 - 1 ms)', () => {
     expect(parseTimeout(undefined)).toBe(600);
     expect(parseTimeout('2147483')).toBe(2_147_483);
     expect(parseTimeout('0.5')).toBe(0.5);
-    for (const bad of ['Infinity', '-Infinity', 'NaN', '2147484', '1e10', '0', '-1', '', 'ten']) {
-      expect(() => parseTimeout(bad)).toThrow(`--timeout wants a number of seconds above 0 and at most 2147483 (2^31 - 1 ms, the longest timer Node has), got "${bad}"`);
+    expect(parseTimeout('007')).toBe(7);
+    for (const bad of ['Infinity', '-Infinity', 'NaN', '2147484', '1e10', '1e3', '0x10', '0b11', '0o17', '+5', ' 5', '5 ', '.5', '5.', '1_000', '0', '0.0', '-1', '', 'ten']) {
+      expect(() => parseTimeout(bad)).toThrow(`--timeout wants seconds as a plain decimal number (digits, e.g. 90 or 0.5) above 0 and at most 2147483 (2^31 - 1 ms, the longest timer Node has), got "${bad}"`);
     }
   });
 
+  test('run --timeout -1 (a separate word) gets the same message as --timeout=-1; --timeout --keep is a missing value', async () => {
+    for (const args of [['--timeout', '-1'], ['--timeout=-1'], ['--timeout', '-0.5'], ['--timeout', '-Infinity']]) {
+      const value = args.length === 2 ? args[1] : args[0].slice('--timeout='.length);
+      await expect(main(['run', 'no-such.k8s.yaml', ...args])).rejects.toThrow(`--timeout wants seconds as a plain decimal number (digits, e.g. 90 or 0.5) above 0 and at most 2147483 (2^31 - 1 ms, the longest timer Node has), got "${value}"`);
+    }
+    await expect(main(['run', 'no-such.k8s.yaml', '--timeout', '0x10'])).rejects.toThrow(/got "0x10"$/);
+    await expect(main(['run', 'no-such.k8s.yaml', '--timeout', '--keep'])).rejects.toThrow(/^Option '--timeout[^']*' argument is ambiguous/);
+    // After `--`, everything is a positional: nothing is rewritten.
+    expect(runArgs(['--', '--timeout', '-1', '--build-images'])).toEqual(['--', '--timeout', '-1', '--build-images']);
+  });
+
+  test('run --build-images: its own error, naming what replaces it (--image FROM=TO, the tests\' step-image script)', async () => {
+    for (const flag of ['--build-images', '--build-images=true']) {
+      const e = await main(['run', 'no-such.k8s.yaml', flag]).then(() => undefined, (x: Error) => x);
+      expect(e).toBeInstanceOf(CliError);
+      expect((e as CliError).exitCode).toBe(2);
+      expect((e as Error).message).toMatch(/^--build-images is gone: `run` builds no image\. Map an image of the manifest to one podman has with --image FROM=TO \(repeatable/);
+      expect((e as Error).message).toContain('`bash test/e2e/step-image/build.sh`');
+      expect((e as Error).message).not.toMatch(/Unknown option/);
+    }
+    expect(fs.existsSync(path.join(__dirname, 'e2e', 'step-image', 'build.sh'))).toBe(true); // the script the message names
+  });
+
   test('the run command checks --timeout and --image before it reads anything', async () => {
-    await expect(main(['run', 'no-such.k8s.yaml', '--timeout', 'Infinity'])).rejects.toThrow(/^--timeout wants a number of seconds above 0 and at most 2147483 .*got "Infinity"$/);
+    await expect(main(['run', 'no-such.k8s.yaml', '--timeout', 'Infinity'])).rejects.toThrow(/^--timeout wants seconds as a plain decimal number .* above 0 and at most 2147483 .*got "Infinity"$/);
     await expect(main(['run', 'no-such.k8s.yaml', '--timeout', '2147484'])).rejects.toThrow(/got "2147484"$/);
     await expect(main(['run', 'no-such.k8s.yaml', '--image', 'node'])).rejects.toThrow(/^--image wants FROM=TO/);
   });

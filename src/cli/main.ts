@@ -25,7 +25,8 @@ export const USAGE = `usage: cdk8s-steps <command> ...
       the run succeeded (every step container exited 0), 1 when it failed or timed out, 2 on a
       usage, image or podman error, 128 + N after signal N (the pod is removed).
         --pod NAME          the StepPod/StepJob to run when the manifest has several
-        --timeout SECONDS   give up (and remove the pod) after this long; default 600, at most 2147483
+        --timeout SECONDS   give up (and remove the pod) after this long: plain decimal seconds
+                            (90, 0.5); default 600, at most 2147483
         --timeline FILE.svg write a Gantt chart of the run
         --keep              leave the pod and its volumes in podman
         --image FROM=TO     run image TO wherever the manifest names FROM (repeatable), e.g. a local
@@ -73,6 +74,36 @@ function parse(argv: string[], options: NonNullable<ParseArgsConfig['options']>)
   }
 }
 
+/**
+ * `run`'s arguments made ready for parseArgs: a removed flag gets its own error, and a value after
+ * `--timeout` that starts with one dash (`-1`) is taken as its value, so that it gets the range
+ * message, not parseArgs' "argument is ambiguous" (`--timeout --keep` still is a missing value).
+ */
+export function runArgs(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (a === '--build-images' || a.startsWith('--build-images=')) {
+      throw new CliError('--build-images is gone: `run` builds no image. Map an image of the manifest to one podman has with '
+        + '--image FROM=TO (repeatable, e.g. --image busybox:1.36=localhost/my-busybox); the busybox step image the test suite '
+        + 'and the local examples run is built in a clone by `bash test/e2e/step-image/build.sh`; the entrypoint image is made '
+        + 'from the binary the package carries when podman does not have it (or give --entrypoint-image REF)');
+    }
+    const next = argv[i + 1];
+    if (a === '--timeout' && next !== undefined && next.startsWith('-') && !next.startsWith('--')) {
+      out.push(`--timeout=${next}`);
+      i++;
+      continue;
+    }
+    out.push(a);
+  }
+  return out;
+}
+
 function onePositional(positionals: string[], what: string): string {
   if (positionals.length !== 1) throw new CliError(`${positionals.length === 0 ? `no ${what} given` : `one ${what} only, got ${positionals.join(' ')}`}\n${USAGE}`);
   return positionals[0];
@@ -84,7 +115,7 @@ export async function main(argv: string[]): Promise<number> {
   const err = { write: (s: string) => { process.stderr.write(s); } };
   switch (command) {
     case 'run': {
-      const { values, positionals } = parse(rest, {
+      const { values, positionals } = parse(runArgs(rest), {
         'pod': { type: 'string' },
         'timeout': { type: 'string' },
         'timeline': { type: 'string' },

@@ -47,12 +47,20 @@ export interface RunIo {
 /** The most `--timeout` may be: 2^31 - 1 ms, Node's longest timer (a longer one fires at once). */
 export const MAX_TIMEOUT_SECONDS = 2_147_483;
 
-/** Reads `--timeout`: seconds above 0 and at most MAX_TIMEOUT_SECONDS; default 600. */
+/** What `--timeout` accepts, for its messages and docs/cli.md: plain decimal seconds. */
+const TIMEOUT_FORM = /^[0-9]+(\.[0-9]+)?$/;
+
+/**
+ * Reads `--timeout`: seconds as a plain decimal number (`90`, `0.5`: digits, at most one point
+ * between digits; no sign, exponent, hexadecimal or `Infinity`), above 0 and at most
+ * MAX_TIMEOUT_SECONDS; default 600.
+ */
 export function parseTimeout(value: string | undefined): number {
   if (value === undefined) return 600;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT_SECONDS) {
-    throw new CliError(`--timeout wants a number of seconds above 0 and at most ${MAX_TIMEOUT_SECONDS} (2^31 - 1 ms, the longest timer Node has), got "${value}"`);
+  if (!TIMEOUT_FORM.test(value) || n <= 0 || n > MAX_TIMEOUT_SECONDS) {
+    throw new CliError(`--timeout wants seconds as a plain decimal number (digits, e.g. 90 or 0.5) above 0 and at most ${MAX_TIMEOUT_SECONDS} `
+      + `(2^31 - 1 ms, the longest timer Node has), got "${value}"`);
   }
   return n;
 }

@@ -16,8 +16,12 @@
  *    with the static env (expand.ts), exit 0 is success; each attempt is bounded by timeoutSeconds;
  *  - `pkg/probe/http`: GET `scheme://host:port/path`, host defaulting to the pod's IP, a named port
  *    resolved from the container's ports, the probe's headers, `Accept: *\/*` unless given (an
- *    empty one removed), success for a status in [200, 400); a redirect to the same host is
- *    followed (at most 10), one to another host counts as success; TLS certificates are not checked;
+ *    empty one removed), a `Host` header as the request's host, success for a status in [200, 400);
+ *    a redirect (301, 302, 303, 307, 308 with a Location, as Go's client follows) to the same
+ *    host name (any port) is followed, but the 10th fails the attempt ("stopped after 10
+ *    redirects": `RedirectChecker` refuses once `len(via) >= 10`); one to another host name is not
+ *    followed and its 3xx counts as success (the kubelet's `probe.Warning`, "Probe terminated
+ *    redirects", is a success with an event); TLS certificates are not checked;
  *  - `pkg/probe/tcp`: success when a TCP connection opens within the timeout.
  * httpGet and tcpSocket run inside the pod's network namespace (nsenter into the pod's infra
  * container), so `127.0.0.1` and the pod IP mean what they mean to the kubelet's prober.
@@ -202,12 +206,17 @@ if (spec.action.kind === 'tcpSocket') {
   s.on('error', (e) => finish(false, 'tcp ' + host + ':' + spec.action.port + ': ' + e.message));
 } else {
   const a = spec.action;
+  // Names are case-insensitive (Go's http.Header.Add canonicalises them): one header per name, its values joined.
   const headers = {};
-  for (const [k, v] of a.headers) headers[k] = headers[k] === undefined ? v : headers[k] + ', ' + v;
-  const lower = Object.fromEntries(Object.keys(headers).map((k) => [k.toLowerCase(), k]));
+  const lower = {};
+  const first = {};
+  for (const [k, v] of a.headers) {
+    const l = k.toLowerCase();
+    if (lower[l] === undefined) { lower[l] = k; first[l] = v; headers[k] = v; } else headers[lower[l]] += ', ' + v;
+  }
   if (!lower['user-agent']) headers['User-Agent'] = 'kube-probe/cdk8s-steps';
   if (!lower['accept']) headers['Accept'] = '*/*';
-  else if (headers[lower['accept']] === '') delete headers[lower['accept']];
+  else if (first['accept'] === '') delete headers[lower['accept']];
   const hostHeader = lower['host'] ? headers[lower['host']] : undefined;
   const start = new URL(a.scheme + '://' + (host.includes(':') ? '[' + host + ']' : host) + ':' + a.port);
   const path = a.path === '' ? '/' : (a.path.startsWith('/') ? a.path : '/' + a.path);
@@ -218,10 +227,10 @@ if (spec.action.kind === 'tcpSocket') {
       res.on('data', (d) => { read += d.length; if (read > 10240) res.destroy(); });
       const code = res.statusCode;
       const location = res.headers.location;
-      if (code >= 300 && code < 400 && location) {
+      if ([301, 302, 303, 307, 308].includes(code) && location) {
         const to = new URL(location, url);
-        if (to.hostname !== url.hostname) { res.resume(); return finish(true, 'HTTP ' + code + ' redirect to another host (' + to.host + '): counted as success'); }
-        if (left === 0) { res.resume(); return finish(false, 'stopped after 10 redirects'); }
+        if (to.hostname !== url.hostname) { res.resume(); return finish(true, 'HTTP ' + code + ' redirect to another host (' + to.host + '), not followed: counted as success, as the kubelet does (a warning)'); }
+        if (left === 0) { res.resume(); return finish(false, 'GET ' + url.href + ': stopped after 10 redirects'); }
         res.resume();
         return get(to, left - 1);
       }
@@ -231,6 +240,7 @@ if (spec.action.kind === 'tcpSocket') {
     });
     req.on('error', (e) => finish(false, 'GET ' + url.href + ': ' + e.message));
   };
-  get(new URL(path, start), 10);
+  // Go's client asks the kubelet's RedirectChecker before following redirect k with k requests made: the 10th is refused.
+  get(new URL(path, start), 9);
 }
 `;

@@ -30,7 +30,8 @@
  * The pod is created with `kube play --start=false` and its containers are started by the runner,
  * in the kubelet's order: each init container to its end (a failure ends the run: steps never
  * start), each sidecar until it has started, then every step container; once the steps ended, the
- * sidecars are stopped in reverse order.
+ * sidecars are stopped in reverse order. Each sidecar is watched from the moment it has started:
+ * one that exits ends the run, before the steps start or while they run.
  *
  * Pods are run one at a time machine-wide (a flock, see withLock): timing assertions and the
  * makespan benchmark need a quiet machine, and podman starts a pod's containers one by one anyway.
@@ -169,17 +170,40 @@ async function runPlan(plan: PlayPlan, options: RunPodOptions & { timeoutMs: num
   let timedOut: string | undefined;
   let error: unknown;
   let result: PodResult | undefined;
+  // Each sidecar is watched from the moment it has started: one that exits fails the run, before
+  // the steps (the init containers and sidecars after it are stopped, the steps never start) or
+  // while they run (the steps are stopped).
+  const watch = new SidecarWatch(ctx);
+  // Aborted when the run is interrupted or a sidecar exits: what runs (an init container's wait, a
+  // probe, whileRunning, the steps' wait) ends.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let sidecarExited = false;
+  let stepsStarted = false;
+  void watch.failed.then((message) => {
+    if (failure !== undefined || timedOut !== undefined) return;
+    failure = message;
+    sidecarExited = true;
+    stop.abort();
+  });
+  /** A podman command stopped because a sidecar exited (not because the run was interrupted). */
+  const stoppedBySidecar = (e: unknown) => e instanceof InterruptedError && sidecarExited && !signal?.aborted;
+  const initCtx: SidecarContext = { ...ctx, signal: stop.signal };
   try {
     await podman(['kube', 'play', '--start=false', 'pod.yaml'], { cwd: dir, timeoutMs: left(), signal });
 
     // The init containers in order: each to its end, a sidecar until it has started.
     for (const c of plan.initContainers) {
+      if (failure) break;
       const sidecar = plan.sidecars.find((s) => s.name === c.name);
       if (sidecar) {
         phase = `starting sidecar ${c.name}`;
         try {
-          await startSidecar(ctx, sidecar);
+          await startSidecar(initCtx, sidecar);
+          watch.add(c.name);
         } catch (e) {
+          if (stoppedBySidecar(e)) break;
           if (e instanceof DeadlineError) {
             timedOut = e.message;
             break;
@@ -191,32 +215,33 @@ async function runPlan(plan: PlayPlan, options: RunPodOptions & { timeoutMs: num
         continue;
       }
       phase = `running init container ${c.name}`;
-      await podman(['start', ctrName(plan, c.name)], { timeoutMs: left(), signal });
-      const waited = await podman(['wait', ctrName(plan, c.name)], { timeoutMs: deadline - Date.now(), allowFailure: true, signal });
-      if (waited.code !== 0) {
-        timedOut = `waiting for init container ${c.name}`;
-        break;
-      }
-      const code = Number(waited.stdout.trim());
-      if (code !== 0) {
-        failure = `init container ${c.name} exited with code ${code}: the steps did not start (restartPolicy Never)`;
+      try {
+        await podman(['start', ctrName(plan, c.name)], { timeoutMs: left(), signal: stop.signal });
+        const waited = await podman(['wait', ctrName(plan, c.name)], { timeoutMs: deadline - Date.now(), allowFailure: true, signal: stop.signal });
+        if (waited.code !== 0) {
+          timedOut = `waiting for init container ${c.name}`;
+          break;
+        }
+        const code = Number(waited.stdout.trim());
+        if (code !== 0) {
+          failure = `init container ${c.name} exited with code ${code}: the steps did not start (restartPolicy Never)`;
+          break;
+        }
+      } catch (e) {
+        if (!stoppedBySidecar(e)) throw e;
+        // A sidecar exited while this init container ran: the run is over, it is stopped at once.
+        await podman(['stop', '--time', '0', ctrName(plan, c.name)], { allowFailure: true });
         break;
       }
     }
+    if (signal?.aborted) throw new InterruptedError(phase);
 
     if (!failure && !timedOut) {
       phase = 'starting the steps';
+      watch.stepsStarting();
+      stepsStarted = true;
       await podman(['start', ...steps], { timeoutMs: left(), signal });
       phase = 'running the steps';
-      // Stopped when the run is interrupted or a sidecar fails: whileRunning returns, the wait ends.
-      const stop = new AbortController();
-      const onAbort = () => stop.abort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const watch = new SidecarWatch(ctx, sidecarNames);
-      void watch.failed.then((message) => {
-        failure ??= message;
-        stop.abort();
-      });
       try {
         if (options.whileRunning) {
           await options.whileRunning({
@@ -248,13 +273,14 @@ async function runPlan(plan: PlayPlan, options: RunPodOptions & { timeoutMs: num
         if (signal?.aborted) throw new InterruptedError(phase);
       } finally {
         watch.stop();
-        signal?.removeEventListener('abort', onAbort);
       }
       if (failure) {
         phase = 'stopping the steps after a sidecar failed';
         await podman(['stop', '--time', String(plan.terminationGracePeriodSeconds), ...steps], { allowFailure: true, signal, timeoutMs: (plan.terminationGracePeriodSeconds + 120) * 1000 });
       }
     }
+    watch.stop();
+    if (sidecarExited && !stepsStarted) failure += ' (the steps did not start)';
     phase = 'stopping the sidecars';
     if (signal?.aborted) throw new InterruptedError(phase);
     // After the steps, as the kubelet does: reverse order, each with the grace period. A run that
@@ -284,6 +310,8 @@ async function runPlan(plan: PlayPlan, options: RunPodOptions & { timeoutMs: num
   } catch (e) {
     error = signal?.aborted ? new RunInterruptedError(plan.podName, phase) : e;
   } finally {
+    watch.stop();
+    signal?.removeEventListener('abort', onAbort);
     // keepPod keeps a pod that ran (or timed out) for inspection; after a podman error or an
     // interruption nothing is left.
     if (!options.keepPod || (error !== undefined && !(error instanceof PodTimeoutError))) await cleanup(plan);

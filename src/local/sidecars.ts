@@ -119,25 +119,79 @@ export async function startSidecar(ctx: SidecarContext, spec: K8sObject): Promis
   ctx.notify(`sidecar ${name} started: its startup probe (${describeProbe(probe.action)}) passed on attempt ${passed.attempts}`);
 }
 
-/** Watches the running sidecars: `failed` resolves with a message when one of them exits before `stop()`. */
+/** What a sidecar's exit means for the run, in the words the run reports. */
+export function sidecarExitMessage(
+  name: string, code: number | string, finishedAtMs: number | undefined, stepsStartedAtMs: number | undefined,
+): string {
+  // Before the steps: the steps had not been started when it ended (by podman's clock of its end,
+  // else by when it was seen).
+  const before = stepsStartedAtMs === undefined || (finishedAtMs !== undefined && finishedAtMs < stepsStartedAtMs);
+  return before
+    ? `sidecar ${name} exited with code ${code} before the steps started: a kubelet would restart it, a local run fails`
+    : `sidecar ${name} exited with code ${code} while the steps ran: a kubelet would restart it, a local run stops the steps and fails`;
+}
+
+/** How the watch sees a sidecar (podman by default; fakes in the tests). */
+export interface SidecarWatchDeps {
+  /** Resolves with the sidecar's exit code once it has exited, or undefined when the wait ended otherwise (stopped, timed out). */
+  waitExit(name: string, signal: AbortSignal): Promise<number | undefined>;
+  /** When the sidecar ended, by podman's record (ms), if known. */
+  finishedAt(name: string): Promise<number | undefined>;
+  /** The clock. */
+  now(): number;
+}
+
+function podmanWatchDeps(ctx: SidecarContext): SidecarWatchDeps {
+  return {
+    waitExit: async (name, signal) => {
+      const r = await podman(['wait', ctx.ctrName(name)], { allowFailure: true, signal, timeoutMs: Math.max(1, ctx.deadline - Date.now()) });
+      const code = Number(r.stdout.trim());
+      return r.code === 0 && Number.isInteger(code) ? code : undefined;
+    },
+    finishedAt: async (name) => {
+      const r = await podman(['container', 'inspect', '--format', '{{.State.FinishedAt}}', ctx.ctrName(name)], { allowFailure: true });
+      return r.code === 0 ? parseTime(r.stdout.trim()) : undefined;
+    },
+    now: () => Date.now(),
+  };
+}
+
+/**
+ * Watches each sidecar from the moment it has started (`add`) until `stop()`: `failed` resolves
+ * with a message when one of them exits, saying whether it ended before the steps were started
+ * (`stepsStarting()`) or while they ran.
+ */
 export class SidecarWatch {
   readonly failed: Promise<string>;
   private readonly controller = new AbortController();
+  private readonly deps: SidecarWatchDeps;
+  private stepsStartedAtMs: number | undefined;
+  private report!: (message: string) => void;
 
-  constructor(ctx: SidecarContext, names: readonly string[]) {
-    const signal = this.controller.signal;
+  constructor(ctx: SidecarContext, deps?: SidecarWatchDeps) {
+    this.deps = deps ?? podmanWatchDeps(ctx);
     this.failed = new Promise<string>((resolve) => {
-      for (const name of names) {
-        void podman(['wait', ctx.ctrName(name)], { allowFailure: true, signal, timeoutMs: Math.max(1, ctx.deadline - Date.now()) })
-          .then((r) => {
-            if (signal.aborted || r.code !== 0) return;
-            resolve(`sidecar ${name} exited with code ${r.stdout.trim()} while the steps ran: a kubelet would restart it, a local run stops the steps and fails`);
-          }, () => undefined);
-      }
+      this.report = resolve;
     });
   }
 
-  /** Stops watching (the steps have ended). */
+  /** Watches a sidecar that has just started. */
+  add(name: string): void {
+    const signal = this.controller.signal;
+    void this.deps.waitExit(name, signal).then(async (code) => {
+      if (signal.aborted || code === undefined) return;
+      const finished = await this.deps.finishedAt(name).catch(() => undefined);
+      if (signal.aborted) return;
+      this.report(sidecarExitMessage(name, code, finished ?? this.deps.now(), this.stepsStartedAtMs));
+    }, () => undefined);
+  }
+
+  /** The steps are being started now: a sidecar that ends from here on ended while they ran. */
+  stepsStarting(): void {
+    this.stepsStartedAtMs ??= this.deps.now();
+  }
+
+  /** Stops watching (the steps have ended, or the run is over). */
   stop(): void {
     this.controller.abort();
   }

@@ -14,7 +14,7 @@ export interface RunPodOptions {
    * (default 60 s; at most 2^31 - 1 ms, the longest Node timer).
    */
   readonly timeoutMs?: number;
-  /** Path of the stamps file inside the containers (default `/workspace/stamps`, see podman/step-image/stamp.go). */
+  /** Path of the stamps file inside the containers (default `/workspace/stamps`, see test/e2e/step-image/stamp.go). */
   readonly stampsPath?: string;
   /** Keep the run directory (WORK_DIR/runs/<id>) for debugging; also via CDK8S_STEPS_E2E_KEEP=1. */
   readonly keep?: boolean;
@@ -107,7 +107,7 @@ export interface PodResult {
   readonly podmanState: string;
   /** Init containers first (in order), then the step containers in manifest order. */
   readonly containers: ContainerResult[];
-  /** Stamps in file order (see podman/step-image/stamp.go). */
+  /** Stamps in file order (see test/e2e/step-image/stamp.go). */
   readonly stamps: Stamp[];
   /** Time from `kube play` to the last container's exit, measured by the harness (ms). */
   readonly elapsedMs: number;

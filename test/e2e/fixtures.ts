@@ -41,7 +41,7 @@ export function e2eJob(chart: Chart, id: string, props: StepJobProps = {}): Step
 
 /**
  * A shell script that stamps `<name>.start`, runs `body` in a subshell, stamps `<name>.end` and
- * exits with the body's status. The stamps go to /workspace/stamps (see podman/step-image/stamp.go).
+ * exits with the body's status. The stamps go to /workspace/stamps (see test/e2e/step-image/stamp.go).
  */
 export function stamped(name: string, body = 'true'): string {
   return `stamp ${name}.start\n(\n${body}\n)\nrc=$?\nstamp ${name}.end\nexit $rc\n`;

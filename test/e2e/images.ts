@@ -1,8 +1,8 @@
 /**
  * The two local images the e2e suite runs (no registry is reachable on CI), built from this
- * repository (entrypoint-image/, podman/step-image/); test code, not part of the package:
+ * repository (entrypoint-image/, test/e2e/step-image/); test code, not part of the package:
  *
- *  - the step image `localhost/cdk8s-steps-e2e-step:dev`, by podman/step-image/build.sh (busybox-
+ *  - the step image `localhost/cdk8s-steps-e2e-step:dev`, by test/e2e/step-image/build.sh (busybox-
  *    static with its applets plus `stamp`, a nanosecond clock; the benchmarks build it the same way);
  *  - the entrypoint image, by entrypoint-image/build.sh --image, from a snapshot of entrypoint-image/.
  *
@@ -27,7 +27,7 @@ export const ENTRYPOINT_IMAGE = process.env.CDK8S_STEPS_E2E_ENTRYPOINT_IMAGE
   || 'localhost/cdk8s-steps-entrypoint:dev';
 
 /** The one script that builds the step image (also for the benchmarks and the examples). */
-export const STEP_IMAGE_SCRIPT = path.join(REPO_ROOT, 'podman', 'step-image', 'build.sh');
+export const STEP_IMAGE_SCRIPT = path.join(REPO_ROOT, 'test', 'e2e', 'step-image', 'build.sh');
 const ENTRYPOINT_DIR = path.join(REPO_ROOT, 'entrypoint-image');
 
 export interface BuiltImages {

@@ -5,8 +5,10 @@
  *    examples/job-with-db.ts, with their own images mapped (`--image`'s substitutes) to the local
  *    busybox step image, each sidecar a busybox httpd with an httpGet startupProbe; the order by
  *    witnesses (stamps in one file): sidecar ready → steps → sidecar stopped, sidecars stopped in
- *    reverse order, an init container between two sidecars in its place; a sidecar whose probe
- *    fails and one that exits while the steps run fail the run and name the sidecar;
+ *    reverse order, an init container between two sidecars in its place, startup probes of each
+ *    kind (httpGet, tcpSocket on the container's port, exec); a sidecar whose probe fails, one that
+ *    exits before the steps start and one that exits while they run fail the run and name the
+ *    sidecar (the httpGet rules themselves: test/local-probe.test.ts);
  *  - `$` in a result condition: the kubelet's `$$` → `$`;
  *  - images that cannot be had, and a contract mismatch: one error naming what to do, nothing created;
  *  - Ctrl-C during `podman kube play` and while steps run, and a closed stdout: the pod and its
@@ -187,7 +189,7 @@ e2e('run on what users write, in podman', () => {
     expectOrder(r, ['db'], s.steps);
   }, POD_TIMEOUT_MS + 60_000);
 
-  test('two sidecars with an init container between them: each in its place; stopped in reverse order', async () => {
+  test('four sidecars (httpGet, httpGet, tcpSocket, exec probes) with an init container between: each in its place, ready before the steps; stopped in reverse order', async () => {
     const chart = newChart();
     const pod = e2ePod(chart, 'two-sidecars');
     // An init container gets no /workspace: every container stamps into a volume of this test's.
@@ -202,12 +204,39 @@ e2e('run on what users write, in podman', () => {
       command: ['sh', '-c', stamped('between', 'wget -qO- http://127.0.0.1:8081/ready')],
     });
     httpdSidecar(pod, 'second', STEP_IMAGE, 8082, stamps);
-    shStep(pod, 'a', 'wget -qO- http://127.0.0.1:8081/ready && wget -qO- http://127.0.0.1:8082/ready', stamps);
-    const r = await runPod(synth(chart), { timeoutMs: POD_TIMEOUT_MS, stampsPath: '/witness/stamps' });
-    expectOrder(r, ['first', 'second'], [{ name: 'a', dependsOn: [] }]);
+    // tcpSocket on the container's own port (portNumber only): it listens a second after it started.
+    pod.addSidecar('tcp', {
+      ...stamps,
+      image: STEP_IMAGE,
+      command: ['sh', '-c', 'stamp tcp.start; sleep 1; stamp tcp.ready; trap "stamp tcp.stop; exit 0" TERM; httpd -f -p 8083 -h /witness & wait'],
+      portNumber: 8083,
+      startup: kplus.Probe.fromTcpSocket({ periodSeconds: Duration.seconds(1), failureThreshold: 30 }),
+    });
+    // exec: a file it writes a second after it started (in its own volume: the root filesystem is read-only).
+    pod.addSidecar('exec', {
+      ...stamps,
+      image: STEP_IMAGE,
+      command: ['sh', '-c', 'stamp exec.start; sleep 1; stamp exec.ready; touch /witness/exec-ready; trap "stamp exec.stop; exit 0" TERM; sleep 300 & wait'],
+      startup: kplus.Probe.fromCommand(['test', '-f', '/witness/exec-ready'], { periodSeconds: Duration.seconds(1), failureThreshold: 30 }),
+    });
+    shStep(pod, 'a', 'wget -qO- http://127.0.0.1:8081/ready && wget -qO- http://127.0.0.1:8082/ready && test -f /witness/exec-ready', stamps);
+    const manifest = synth(chart);
+    const inits = manifest.map(stepHostOf).find((h) => h?.pod)!.pod!.spec.initContainers as K8sObject[];
+    expect(inits.find((c) => c.name === 'tcp')!.startupProbe).toMatchObject({ tcpSocket: { port: 8083 } });
+    expect(inits.find((c) => c.name === 'exec')!.startupProbe).toMatchObject({ exec: { command: ['test', '-f', '/witness/exec-ready'] } });
+    const events: string[] = [];
+    const r = await runPod(manifest, { timeoutMs: POD_TIMEOUT_MS, stampsPath: '/witness/stamps', onEvent: (l) => events.push(l) });
+    expectOrder(r, ['first', 'second', 'tcp', 'exec'], [{ name: 'a', dependsOn: [] }]);
     expect(at(r, 'first.ready') < at(r, 'between.start')).toBe(true);
     expect(at(r, 'between.end') < at(r, 'second.start')).toBe(true);
-    expect(at(r, 'second.stop') < at(r, 'first.stop')).toBe(true);
+    // Each in its place: the next one starts only once the one before has started (its probe passed).
+    expect(at(r, 'second.ready') < at(r, 'tcp.start')).toBe(true);
+    expect(at(r, 'tcp.ready') < at(r, 'exec.start')).toBe(true);
+    // Stopped in reverse order.
+    expect([at(r, 'exec.stop') < at(r, 'tcp.stop'), at(r, 'tcp.stop') < at(r, 'second.stop'), at(r, 'second.stop') < at(r, 'first.stop')]).toEqual([true, true, true]);
+    expect(events).toContainEqual(expect.stringMatching(/^sidecar tcp started: its startup probe \(tcpSocket <pod IP>:8083\) passed on attempt \d+$/));
+    expect(events).toContainEqual(expect.stringMatching(/^sidecar exec started: its startup probe \(exec \["test","-f","\/witness\/exec-ready"\]\) passed on attempt \d+$/));
+    expect(events.filter((e) => /^sidecar \w+ stopped after the steps ended/.test(e)).map((e) => e.split(' ')[1])).toEqual(['exec', 'tcp', 'second', 'first']);
     expect(r.container('between')).toMatchObject({ init: true, sidecar: false, exitCode: 0 });
   }, POD_TIMEOUT_MS + 60_000);
 
@@ -238,6 +267,21 @@ e2e('run on what users write, in podman', () => {
     expect(r2.stdout).toMatch(/the run failed in [\d.]+ s \(sidecar web exited with code 3 while the steps ran: a kubelet would restart it, a local run stops the steps and fails\)/);
     expect(r2.stderr).toMatch(/sidecar web started \(no startup probe\)/);
     expect(await podsNamed('sidecar-exits-')).toEqual([]);
+  }, 300_000);
+
+  test('a sidecar that exits after it started but before the steps: the run fails, saying so; the init container after it stopped, the steps never started', async () => {
+    const chart = newChart();
+    const pod = e2ePod(chart, 'sidecar-exits-early');
+    pod.addSidecar('web', { image: STEP_IMAGE, imagePullPolicy: kplus.ImagePullPolicy.NEVER, command: ['sh', '-c', 'sleep 1; echo giving up; exit 3'] });
+    pod.addInitContainer({ name: 'slow', image: STEP_IMAGE, imagePullPolicy: kplus.ImagePullPolicy.NEVER, command: ['sleep', '90'] });
+    shStep(pod, 'a');
+    const r = await runBin(['run', writeManifest(dir, chart, 'sidecar-exits-early.k8s.yaml'), '--timeout', '120']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/sidecar web started \(no startup probe\)/);
+    expect(r.stdout).toMatch(/the run failed in [\d.]+ s \(sidecar web exited with code 3 before the steps started: a kubelet would restart it, a local run fails \(the steps did not start\)\)/);
+    expect(r.stdout).not.toMatch(/while the steps ran/);
+    expect(r.stdout).toMatch(/^a +pending/m);
+    expect(await podsNamed('sidecar-exits-early-')).toEqual([]);
   }, 300_000);
 
   test('issue 18 item 1: a result "x$" meets RunIf.resultIn([\'x$\']): the dependent runs, as on a kubelet', async () => {

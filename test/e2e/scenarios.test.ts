@@ -5,7 +5,7 @@
  *
  * All scenarios live in this one file so that jest runs them one after another (the harness also
  * serialises pods machine-wide with a lock). Steps stamp their start and end in nanoseconds into
- * /workspace/stamps (podman/step-image/stamp.go); order assertions use those stamps.
+ * /workspace/stamps (test/e2e/step-image/stamp.go); order assertions use those stamps.
  *
  * Without podman the suite is skipped with a loud warning, except under CI=true|1 where a missing
  * podman fails the run.

@@ -3,7 +3,7 @@
 # reachable on CI): busybox-static with its applet symlinks plus `stamp` (stamp.go, a nanosecond
 # clock), tarred and `podman import`ed with PATH=/bin (an imported image has no PATH otherwise).
 #
-#   bash podman/step-image/build.sh [IMAGE]     default IMAGE localhost/cdk8s-steps-e2e-step:dev
+#   bash test/e2e/step-image/build.sh [IMAGE]     default IMAGE localhost/cdk8s-steps-e2e-step:dev
 #
 # Idempotent: rebuilt only when its inputs changed (a hash of this recipe, the busybox binary and
 # stamp.go, kept in a label of the image). Serialised by a machine-wide lock, so parallel jest
@@ -15,7 +15,7 @@
 # Prints "built IMAGE" or "IMAGE is up to date" on stderr.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
+ROOT=$(cd "$HERE/../../.." && pwd)
 IMAGE=${1:-localhost/cdk8s-steps-e2e-step:dev}
 LABEL=io.cdk8s-steps.e2e.inputs
 # Change it to force a rebuild when the way the image is built changes.
@@ -30,7 +30,7 @@ for c in ${CDK8S_STEPS_BUSYBOX:-} /bin/busybox /usr/bin/busybox; do
 	if ! ldd "$c" >/dev/null 2>&1; then busybox=$c; break; fi
 done
 if [ -z "$busybox" ]; then
-	echo "podman/step-image/build.sh: no statically linked busybox (looked at ${CDK8S_STEPS_BUSYBOX:-} /bin/busybox /usr/bin/busybox): apt-get install -y busybox-static" >&2
+	echo "test/e2e/step-image/build.sh: no statically linked busybox (looked at ${CDK8S_STEPS_BUSYBOX:-} /bin/busybox /usr/bin/busybox): apt-get install -y busybox-static" >&2
 	exit 1
 fi
 
