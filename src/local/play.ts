@@ -37,6 +37,11 @@ const INIT_REFUSED = ['startupProbe', 'livenessProbe', 'readinessProbe', 'lifecy
 
 const MAX_PODMAN_ANNOTATION = 63;
 
+/** podman's name for a container of a played pod (`kube play` names it `<pod>-<container>`). */
+export function containerName(podName: string, container: string): string {
+  return `${podName}-${container}`;
+}
+
 /**
  * Builds the copy of the manifest that podman 4.3 can play (see the file comment). Pure: no podman
  * involved, unit-tested in harness.test.ts.

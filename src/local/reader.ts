@@ -5,7 +5,7 @@
  */
 import * as path from 'path';
 import { LogFollower } from './logs';
-import { PlayPlan, resolveMount } from './play';
+import { containerName, PlayPlan, resolveMount } from './play';
 import { podman } from './podman';
 import { parseTime } from './result';
 import { ContainerResult, LogLine } from './types';
@@ -26,7 +26,7 @@ export class PodReader {
   }
 
   ctrName(c: K8sObject): string {
-    return `${this.plan.podName}-${c.name}`;
+    return containerName(this.plan.podName, c.name);
   }
 
   async readInPod(pathInPod: string): Promise<string | undefined> {

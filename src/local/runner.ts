@@ -40,7 +40,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { resolveImages } from './images';
-import { PlayPlan, preparePlay, toObjects } from './play';
+import { containerName, PlayPlan, preparePlay, toObjects } from './play';
 import { InterruptedError, MAX_TIMER_MS, podman, sleep, WORK_DIR, withLock } from './podman';
 import { startupProbeOf } from './probe';
 import { PodReader } from './reader';
@@ -61,7 +61,7 @@ export class PodTimeoutError extends Error {
 /** SIGKILLs a container of a played pod: `podman kill --signal KILL <pod>-<container>`. Returns the time of the kill (ms). */
 export async function killContainer(podName: string, container: string): Promise<number> {
   const t = Date.now();
-  await podman(['kill', '--signal', 'KILL', `${podName}-${container}`]);
+  await podman(['kill', '--signal', 'KILL', containerName(podName, container)]);
   return t;
 }
 
@@ -133,26 +133,21 @@ export async function runPod(manifest: Manifest, options: RunPodOptions = {}): P
   const plan = preparePlay(manifest, runId, { images, podmanExpandsCommand: podmanExpands });
   for (const n of plan.notes) notify(n);
   try {
-    return await withLock('pods', () => runPlan(plan, { ...options, timeoutMs }, deadline, notes), 30 * 60_000, signal);
+    return await withLock('pods', () => runPlan(plan, { ...options, timeoutMs }, deadline, notes, notify), 30 * 60_000, signal);
   } catch (e) {
     if (e instanceof InterruptedError && !(e instanceof RunInterruptedError)) throw interrupted('waiting for another run to end (runs take turns)', false);
     throw e;
   }
 }
 
-function ctrName(plan: PlayPlan, name: string): string {
-  return `${plan.podName}-${name}`;
-}
-
-async function runPlan(plan: PlayPlan, options: RunPodOptions & { timeoutMs: number }, deadline: number, notes: string[]): Promise<PodResult> {
+/** Runs a prepared plan; `notify` adds a line to `notes` (the result's) and tells `onEvent`. */
+async function runPlan(
+  plan: PlayPlan, options: RunPodOptions & { timeoutMs: number }, deadline: number, notes: string[], notify: (line: string) => void,
+): Promise<PodResult> {
   const timeoutMs = options.timeoutMs;
   const stampsPath = options.stampsPath ?? `${WORKSPACE_PATH}/stamps`;
   const keep = options.keep || process.env.CDK8S_STEPS_E2E_KEEP === '1';
   const signal = options.signal;
-  const notify = (line: string) => {
-    notes.push(line);
-    options.onEvent?.(line);
-  };
   // `kube play` builds an image itself when a folder named like the image exists in its working
   // directory: play from a directory that holds nothing but the manifest.
   const dir = path.join(WORK_DIR, 'runs', plan.podName.slice(plan.podName.lastIndexOf('-') + 1));
@@ -162,9 +157,9 @@ async function runPlan(plan: PlayPlan, options: RunPodOptions & { timeoutMs: num
   const reader = new PodReader(plan);
   const started = Date.now();
   const left = () => Math.max(1_000, deadline - Date.now());
-  const ctx: SidecarContext = { podName: plan.podName, ctrName: (n) => ctrName(plan, n), deadline, signal, notify };
+  const ctx: SidecarContext = { podName: plan.podName, ctrName: (n) => containerName(plan.podName, n), deadline, signal, notify };
   const sidecarNames = plan.sidecars.map((s) => String(s.name));
-  const steps = plan.containers.map((c) => ctrName(plan, c.name));
+  const steps = plan.containers.map((c) => containerName(plan.podName, c.name));
   let phase = 'podman kube play';
   let failure: string | undefined;
   let timedOut: string | undefined;
@@ -216,8 +211,8 @@ async function runPlan(plan: PlayPlan, options: RunPodOptions & { timeoutMs: num
       }
       phase = `running init container ${c.name}`;
       try {
-        await podman(['start', ctrName(plan, c.name)], { timeoutMs: left(), signal: stop.signal });
-        const waited = await podman(['wait', ctrName(plan, c.name)], { timeoutMs: deadline - Date.now(), allowFailure: true, signal: stop.signal });
+        await podman(['start', containerName(plan.podName, c.name)], { timeoutMs: left(), signal: stop.signal });
+        const waited = await podman(['wait', containerName(plan.podName, c.name)], { timeoutMs: deadline - Date.now(), allowFailure: true, signal: stop.signal });
         if (waited.code !== 0) {
           timedOut = `waiting for init container ${c.name}`;
           break;
@@ -230,7 +225,7 @@ async function runPlan(plan: PlayPlan, options: RunPodOptions & { timeoutMs: num
       } catch (e) {
         if (!stoppedBySidecar(e)) throw e;
         // A sidecar exited while this init container ran: the run is over, it is stopped at once.
-        await podman(['stop', '--time', '0', ctrName(plan, c.name)], { allowFailure: true });
+        await podman(['stop', '--time', '0', containerName(plan.podName, c.name)], { allowFailure: true });
         break;
       }
     }
@@ -320,7 +315,6 @@ async function runPlan(plan: PlayPlan, options: RunPodOptions & { timeoutMs: num
   if (error) throw error;
   return result!;
 }
-
 
 /** Removes the pod (and with it its containers) and its emptyDir volumes; never throws. */
 export async function removePod(podName: string, volumes: readonly string[]): Promise<void> {
