@@ -6,7 +6,7 @@
 import { parseArgs, ParseArgsConfig } from 'util';
 import { CliError } from './errors';
 import { IMAGE_USAGE, imageCommand } from './image';
-import { parseDocuments, pickStepHost, readInput, StepHost } from './manifest';
+import { inputName, parseDocuments, pickStepHost, readInput, StepHost } from './manifest';
 import { renderGraph } from './render/graph';
 import { parseTimeout, runCommand } from './run';
 import { podSteps, statusCommand, workflowSteps } from './status';
@@ -159,8 +159,8 @@ export async function main(argv: string[]): Promise<number> {
       const format = oneOf('--format', values.format as string | undefined, ['mermaid', 'dot', 'svg'] as const, 'mermaid');
       const file = onePositional(positionals, 'manifest');
       // A manifest, or a live Pod or Workflow (also a List of them, as kubectl prints it): its run colours the nodes.
-      const docs = parseDocuments(readInput(file), file === '-' ? 'standard input' : file).flatMap((d) => (Array.isArray(d.items) ? d.items : [d]));
-      const host = pickStepHost(docs, file === '-' ? 'standard input' : file, values.pod as string | undefined);
+      const docs = parseDocuments(readInput(file), inputName(file)).flatMap((d) => (Array.isArray(d.items) ? d.items : [d]));
+      const host = pickStepHost(docs, inputName(file), values.pod as string | undefined);
       const views = liveViews(host);
       out.write(format === 'dot' ? toDot(host.graph, views) : format === 'svg' ? renderGraph(host.graph, views, host.traits).svg + '\n' : toMermaid(host.graph, views));
       return 0;

@@ -30,6 +30,11 @@ export interface StepWorkload extends StepHost {
   readonly podSpec: K8sObject;
 }
 
+/** How messages name an input file: its path, or `standard input` for `-`. */
+export function inputName(file: string): string {
+  return file === '-' ? 'standard input' : file;
+}
+
 /** Reads a file, or standard input for `-`. */
 export function readInput(file: string, what = 'a synthesised manifest (cdk8s synth writes dist/*.k8s.yaml)'): string {
   if (file === '-') return fs.readFileSync(0, 'utf8');

@@ -15,7 +15,7 @@
  * they are read, and a step's line saying that it ended comes after the logs read with it (it is
  * held back one update, or until `finish()`), so a step's status follows its own logs.
  */
-import { attemptOf, displayReason, formatDuration, stepDuration, StepView } from './model';
+import { attemptOf, coarseTimes, displayReason, formatDuration, stepDuration, StepView } from './model';
 import { cutToWidth, displayWidth } from './width';
 
 const ICONS: Record<string, string> = {
@@ -214,7 +214,7 @@ export class Progress {
   private describe(v: StepView, now: number, views: readonly StepView[], room = Infinity): string {
     const a = attemptOf(v);
     if (v.state === 'ended') {
-      const d = formatDuration(stepDuration(v, now), v.timesFrom === 'container');
+      const d = formatDuration(stepDuration(v, now), coarseTimes(v));
       const exit = v.report?.exitCode ?? v.containerExit ?? '-';
       // The wide form; on a narrow terminal a compact one (the icon and colour say the reason), so
       // the duration is not what gets cut.

@@ -12,14 +12,14 @@
 import * as fs from 'fs';
 import { constants as osConstants } from 'os';
 import { CliError } from './errors';
-import { parseDocuments, pickWorkload, readInput, StepWorkload } from './manifest';
+import { inputName, parseDocuments, pickWorkload, readInput, StepWorkload } from './manifest';
 import { ContainerFacts, outcome, stepViews, StepView } from './model';
 import { Progress, Sink } from './progress';
 import { renderTimeline } from './render/timeline';
 import { stepTable } from './table';
 import { ContractMismatchError } from '../local/entrypoint-image';
 import { ImageError } from '../local/images';
-import { podmanStatus } from '../local/podman';
+import { podmanStatus, sleep } from '../local/podman';
 import { ProbeSpecError } from '../local/probe';
 import { PodTimeoutError, RunInterruptedError, runPod } from '../local/runner';
 import { ContainerResult } from '../local/types';
@@ -68,6 +68,9 @@ export function parseTimeout(value: string | undefined): number {
 const POLL_MS = 250;
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
+/** The exit code when standard output's reader went away: 128 + SIGPIPE, as a shell reports a pipeline's writer. */
+const EXIT_OUTPUT_CLOSED = 128 + osConstants.signals.SIGPIPE;
+
 function facts(c: ContainerResult | undefined): ContainerFacts | undefined {
   if (!c) return undefined;
   return {
@@ -92,7 +95,7 @@ function podmanError(e: unknown): string {
 }
 
 export async function runCommand(file: string, options: RunOptions, io: RunIo): Promise<number> {
-  const docs = parseDocuments(readInput(file), file === '-' ? 'standard input' : file);
+  const docs = parseDocuments(readInput(file), inputName(file));
   const w = pickWorkload(docs, file, options.pod);
   // podman plays the workload and the ConfigMaps/Secrets it may mount; other kinds stay out.
   const manifest = [...docs.filter((d) => d.kind === 'ConfigMap' || d.kind === 'Secret'), w.object];
@@ -104,8 +107,7 @@ export async function runCommand(file: string, options: RunOptions, io: RunIo): 
   let quiet = false;
   const out: Sink = { write: (s) => { if (!quiet) io.out.write(s); } };
   const started = Date.now();
-  const sidecars: string[] = (w.podSpec.initContainers ?? []).filter((c: { restartPolicy?: string }) => c.restartPolicy === 'Always').map((c: { name: string }) => c.name);
-  const width = Math.max(...w.graph.steps.map((s) => s.length), ...sidecars.map((s) => s.length));
+  const width = Math.max(...w.graph.steps.map((s) => s.length), ...w.traits.sidecars.map((s) => s.length));
   const progress = new Progress(out, io.tty, started, io.rows, width);
   /** A line of the runner's (images, sidecars, $(VAR)s): on stderr, with the progress block out of its way. */
   const notice = (line: string) => {
@@ -167,7 +169,7 @@ export async function runCommand(file: string, options: RunOptions, io: RunIo): 
           progress.update(views);
           printNewLogs(snap);
           if (views.every((v) => v.containerExit !== undefined) || Date.now() > deadline) return;
-          await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+          await sleep(POLL_MS);
         }
       },
     });
@@ -180,7 +182,7 @@ export async function runCommand(file: string, options: RunOptions, io: RunIo): 
         io.err.write(`cdk8s-steps: ${e instanceof RunInterruptedError ? e.message : `interrupted: removed pod ${podName ?? '(none created)'} and its volumes`}\n`);
         return 128 + (osConstants.signals[endedBy.signal] ?? 0);
       }
-      return 128 + osConstants.signals.SIGPIPE;
+      return EXIT_OUTPUT_CLOSED;
     }
     progress.finish();
     if (e instanceof ImageError) throw new CliError(`${w.kind} ${w.name} cannot run locally:\n${e.problems.map((p) => `  ${p}`).join('\n')}`);
@@ -211,10 +213,10 @@ export async function runCommand(file: string, options: RunOptions, io: RunIo): 
     : 'removed, with its volumes';
   if (timedOut) {
     out.write(`pod ${podName}: did not finish within ${options.timeoutSeconds} s (--timeout ${options.timeoutSeconds}); ${kept}\n`);
-    return endedBy ? 128 + osConstants.signals.SIGPIPE : 1;
+    return endedBy ? EXIT_OUTPUT_CLOSED : 1;
   }
   const o = failure ? 'failed' : outcome(views);
   out.write(`pod ${podName}: ${o === 'succeeded' ? 'the run succeeded' : 'the run failed'} in ${elapsed} s${failure ? ` (${failure})` : ''} (${kept})\n`);
-  if (endedBy) return 128 + osConstants.signals.SIGPIPE;
+  if (endedBy) return EXIT_OUTPUT_CLOSED;
   return o === 'succeeded' ? 0 : 1;
 }

@@ -11,7 +11,7 @@
  */
 import * as fs from 'fs';
 import { CliError } from './errors';
-import { describeDocuments, parseDocuments, readInput } from './manifest';
+import { describeDocuments, inputName, parseDocuments, readInput } from './manifest';
 import { attemptOf, coarseTimes, ContainerFacts, outcome, Outcome, stepViews, StepView, topologicalOrder } from './model';
 import { renderTimeline } from './render/timeline';
 import { stepTable } from './table';
@@ -38,9 +38,6 @@ export interface HostSteps {
   /** Why the host can no longer run the steps that have not ended (a Failed pod, a finished Workflow). */
   readonly over?: string;
 }
-
-/** @deprecated the steps of a Pod: a `HostSteps` of kind `Pod`. */
-export type PodSteps = HostSteps;
 
 /** One Pod or Workflow of the input, and where it is (for messages until its name is read). */
 export interface FoundHost {
@@ -292,7 +289,7 @@ export function hostSteps(host: FoundHost): HostSteps | undefined {
 
 /** The status of every step pod and StepWorkflow in `file`; returns the exit code. */
 export function statusCommand(file: string, options: StatusOptions, out: (s: string) => void): number {
-  const input = file === '-' ? 'standard input' : file;
+  const input = inputName(file);
   const docs = parseDocuments(readInput(file, 'a Pod as kubectl get pod NAME -o json prints it (or a Workflow: kubectl get wf NAME -o json), or - for standard input'), input);
   const hosts = hostsOf(docs, input);
   const read = hosts.map((host) => ({ host, steps: hostSteps(host) }));

@@ -14,6 +14,7 @@
  */
 import { toObjects } from './play';
 import { ContainerResult, Manifest } from './types';
+import { isSidecar } from '../pod/sidecar';
 import { kubeletMessageLimit } from '../wire/budget';
 import { K8sObject, stepHostOf } from '../wire/workload';
 
@@ -92,7 +93,7 @@ export function kubePod(manifest: Manifest, containers: readonly ContainerResult
   // An init container is done once it exited 0; a native sidecar once it started (and it keeps running).
   const initDone = inits.every((i) => {
     const c = byName.get(i.name);
-    if (i.restartPolicy === 'Always') return c?.startedAtMs !== undefined;
+    if (isSidecar(i)) return c?.startedAtMs !== undefined;
     return c?.exitCode === 0 || (c?.state === 'missing' && ctrs.some((s) => byName.get(s.name)?.startedAtMs !== undefined));
   });
   const initStatuses = inits.map((i) => containerStatus(byName.get(i.name), i.name, i.image, budget, initDone));
