@@ -9,7 +9,7 @@ import * as path from 'path';
 import { App } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import { Pod } from 'kubernetes-models/v1';
-import { e2ePod, newChart, shStep, synth } from './fixtures';
+import { e2ePod, newChart, podsNamed, shStep, synth } from './fixtures';
 import { ensureImages } from './images';
 import { buildApp } from '../../examples/main';
 import { RunIf } from '../../src';
@@ -19,11 +19,6 @@ import { runBin, scratch, writeManifest } from '../cli-helpers';
 const available = podmanStatus().available;
 const e2e = available || isCI() ? describe : describe.skip;
 const dir = scratch('cdk8s-steps-e2e-cli-');
-
-async function podsNamed(prefix: string): Promise<string[]> {
-  const r = await podman(['pod', 'ls', '--format', '{{.Name}}']);
-  return r.stdout.split('\n').filter((n) => n.startsWith(prefix));
-}
 
 /** The table rows (after the header) as [step, reason, exit, duration, attempts, results] (columns are two spaces apart). */
 function cells(stdout: string): string[][] {

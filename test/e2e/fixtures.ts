@@ -6,6 +6,7 @@ import { Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import { ENTRYPOINT_IMAGE, STEP_IMAGE } from './images';
 import { Entrypoint, IStepHost, Step, StepJob, StepJobProps, StepOptions, StepPod, StepPodProps } from '../../src';
+import { podman } from '../../src/local';
 import { K8sObject } from '../../src/wire/workload';
 
 /** The uid/gid every container of an e2e pod runs with: podman hands an emptyDir to the user of the container that mounts it, so all containers of a pod must share one uid (the kubelet makes emptyDirs world-writable instead). */
@@ -63,4 +64,16 @@ export function shStep(pod: IStepHost, name: string, body = 'true', options: Par
 /** The synthesised manifest of a chart, as plain objects (exactly what `cdk8s synth` would write). */
 export function synth(chart: Chart): K8sObject[] {
   return Testing.synth(chart);
+}
+
+/** The podman pods whose names start with `prefix` (a run's pod left behind, or none). */
+export async function podsNamed(prefix: string): Promise<string[]> {
+  const r = await podman(['pod', 'ls', '--format', '{{.Name}}']);
+  return r.stdout.split('\n').filter((n) => n.startsWith(prefix));
+}
+
+/** The podman volumes of a run (`runId`: the suffix of its pod's name). */
+export async function volumesOf(runId: string): Promise<string[]> {
+  const r = await podman(['volume', 'ls', '--format', '{{.Name}}']);
+  return r.stdout.split('\n').filter((n) => n.startsWith(`${runId}-`));
 }

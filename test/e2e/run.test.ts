@@ -20,7 +20,7 @@ import * as path from 'path';
 import { Chart, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import * as YAML from 'yaml';
-import { e2eJob, e2ePod, newChart, shStep, stamped, synth } from './fixtures';
+import { e2eJob, e2ePod, newChart, podsNamed, shStep, stamped, synth, volumesOf } from './fixtures';
 import { ENTRYPOINT_IMAGE, ensureImages, STEP_IMAGE } from './images';
 import { JobWithDb } from '../../examples/job-with-db';
 import { IStepHost, RunIf, StepPod } from '../../src';
@@ -128,16 +128,6 @@ async function readmeFirstExample(): Promise<K8sObject[]> {
   const out = fs.readdirSync(path.join(work, 'dist')).filter((f) => f.endsWith('.k8s.yaml'));
   expect(out).toHaveLength(1);
   return YAML.parseAllDocuments(fs.readFileSync(path.join(work, 'dist', out[0]), 'utf8')).map((d) => d.toJSON());
-}
-
-async function podsNamed(prefix: string): Promise<string[]> {
-  const r = await podman(['pod', 'ls', '--format', '{{.Name}}']);
-  return r.stdout.split('\n').filter((n) => n.startsWith(prefix));
-}
-
-async function volumesOf(runId: string): Promise<string[]> {
-  const r = await podman(['volume', 'ls', '--format', '{{.Name}}']);
-  return r.stdout.split('\n').filter((n) => n.startsWith(`${runId}-`));
 }
 
 /** The `cdk8s-steps` bin as a child this test can signal; `merge` puts stderr into stdout's pipe, in write order. */
